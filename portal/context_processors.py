@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def supplier(request):
+    return {"supplier": settings.SUPPLIER}

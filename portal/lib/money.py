@@ -1,0 +1,32 @@
+"""Money as Decimal, with ONE rounding rule: half-up to the cent.
+
+Floats are refused everywhere: 2.675 as a float is 2.67499999..., which would round
+to 2.67 and make an invoice disagree with the customer's own arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+MoneyInput = Decimal | int | str
+
+
+def to_decimal(x: MoneyInput) -> Decimal:
+    """``x`` as a finite Decimal; accepts Decimal, int or str, refuses float (and bool)
+    with TypeError and unparsable or non-finite values with ValueError."""
+    if isinstance(x, bool) or not isinstance(x, Decimal | int | str):
+        raise TypeError(f"money must be Decimal, int or str, not {type(x).__name__}")
+    try:
+        value = Decimal(x)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {x!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {x!r}")
+    return value
+
+
+def round_money(x: MoneyInput) -> Decimal:
+    """``x`` rounded half-up to the cent (0.005 → 0.01, -0.005 → -0.01)."""
+    return to_decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)

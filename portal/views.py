@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from portal import forms
+from portal.sections import SECTIONS
+
+
+def root(request):
+    """`/` is the login page for visitors and the Area Clienti home for customers."""
+    if not request.user.is_authenticated:
+        return auth_views.LoginView.as_view(authentication_form=forms.LoginForm)(request)
+    context = {"customer": getattr(request.user, "customer", None), "sections": SECTIONS}
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def profile(request):
+    return render(request, "portal/profile.html", {"customer": getattr(request.user, "customer", None)})

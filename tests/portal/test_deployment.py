@@ -1,0 +1,154 @@
+"""The production-like stack: docker-compose.yml agrees with the settings; production settings are safe.
+
+No Docker engine runs on our machines, so the compose file is checked by reading it.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+import pytest
+import yaml
+from django.conf import settings
+from django.urls import resolve
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+PORTAL_SERVICES = ["web", "worker", "beat", "migrate"]
+
+
+def _settings_env_names():
+    """Every environment variable portal/settings.py reads."""
+    source = (ROOT / "portal" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+
+
+def _resolve_compose_vars(value):
+    """Substitute ${VAR:-default} and ${VAR:?message} the way compose does, with a dummy for the required."""
+    value = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), str(value))
+    return re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: f"dummy-{m.group(1).lower()}", value)
+
+
+def _environment(service):
+    return {key: _resolve_compose_vars(value) for key, value in SERVICES[service]["environment"].items()}
+
+
+def test_the_stack_has_every_service_with_a_health_check():
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
+    for name in ["postgres", "redis", "web", "worker", "beat"]:
+        assert "healthcheck" in SERVICES[name], f"{name} has no healthcheck"
+
+
+def test_data_lives_in_named_volumes():
+    named = set(COMPOSE["volumes"])
+    assert {"pgdata", "redisdata", "media"} <= named
+    for name in ["postgres", "redis", *PORTAL_SERVICES]:
+        for mount in SERVICES[name]["volumes"]:
+            assert mount.split(":")[0] in named, f"{name} mounts {mount}, not a named volume"
+
+
+def test_every_variable_given_to_the_portal_is_one_the_settings_read():
+    known = _settings_env_names()
+    for name in PORTAL_SERVICES:
+        unknown = set(SERVICES[name]["environment"]) - known
+        assert not unknown, f"{name} sets {unknown}, which portal/settings.py never reads"
+        assert SERVICES[name]["environment"]["DJANGO_ENV"] == "production"
+
+
+def test_database_and_broker_urls_point_at_the_compose_services():
+    env = _environment("web")
+    database = environ.Env.db_url_config(env["DATABASE_URL"])
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["HOST"] == "postgres"
+    postgres_env = {k: _resolve_compose_vars(v) for k, v in SERVICES["postgres"]["environment"].items()}
+    assert (database["NAME"], database["USER"], database["PASSWORD"]) == (
+        postgres_env["POSTGRES_DB"],
+        postgres_env["POSTGRES_USER"],
+        postgres_env["POSTGRES_PASSWORD"],
+    )
+    assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+
+
+def test_commands_start_the_right_programs():
+    web = SERVICES["web"]["command"]
+    assert web[0] == "gunicorn" and web[1] == settings.WSGI_APPLICATION.replace(
+        ".application", ":application"
+    )
+    assert SERVICES["worker"]["command"][:4] == ["celery", "-A", "portal", "worker"]
+    assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "portal", "beat"]
+    assert SERVICES["migrate"]["command"][-2:] == ["migrate", "--no-input"]
+    for name in ["web", "worker", "beat"]:
+        assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_web_health_check_calls_the_healthz_view_and_static_files_are_served_by_whitenoise():
+    probe = " ".join(SERVICES["web"]["healthcheck"]["test"])
+    path = re.search(r"http://127\.0\.0\.1:8000(/\S*)", probe).group(1)
+    assert resolve(path).func.__name__ == "healthz"
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+
+
+def test_production_settings_load_with_the_compose_environment():
+    env = {**os.environ, **_environment("web")}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.DEBUG, s.STORAGES['staticfiles']['BACKEND'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    engine, broker, debug, static = out.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert broker == "redis://redis:6379/0"
+    assert debug == "False"
+    assert static.startswith("whitenoise.")
+
+
+@pytest.mark.skipif(
+    shutil.which("docker") is None
+    or subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0,
+    reason="no docker compose client on this machine",
+)
+def test_docker_compose_config_accepts_the_file():
+    env = {**os.environ, "SECRET_KEY": "x" * 50, "POSTGRES_PASSWORD": "x"}
+    subprocess.run(["docker", "compose", "config", "--quiet"], cwd=ROOT, env=env, check=True)
+
+
+def _manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], env={**base, **env}, cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_is_clean_in_production():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="portale.optimaitalia.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "portale.example",
+    }
+    del env[missing]
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert missing in result.stderr
