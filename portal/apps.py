@@ -8,7 +8,11 @@ class PortalConfig(AppConfig):
     verbose_name = "Portale"
 
     def ready(self):
+        from portal import deadlines
+
         checks.register(check_time_zone)
+        # Every app registers its sweeps in its tasks.py; load them all so run_deadlines and admin see them.
+        deadlines.autodiscover()
 
 
 def check_time_zone(app_configs, **kwargs):

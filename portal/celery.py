@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -9,9 +10,11 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-if app.conf.broker_url.startswith("filesystem://"):
-    # The embedded transport is a pair of folders; create them so that a fresh checkout just works.
-    from pathlib import Path
 
-    for key in ("data_folder_in", "data_folder_out", "control_folder"):
-        Path(app.conf.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
+@beat_init.connect
+def schedule_sweeps(sender, **kwargs):
+    """Add one beat entry per registered deadline sweep; Django (and so every app's tasks.py) is loaded."""
+    from portal.deadlines import autodiscover, beat_schedule
+
+    autodiscover()
+    sender.app.conf.beat_schedule = {**sender.app.conf.beat_schedule, **beat_schedule()}

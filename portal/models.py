@@ -62,3 +62,55 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SweepRun(models.Model):
+    """One run of one deadline sweep: what it acted on, how much of it late, what failed.
+
+    `as_of` is the moment the sweep reasoned about (the injected "now"); started/finished are wall-clock.
+    """
+
+    sweep = models.CharField(_("controllo"), max_length=100, db_index=True)
+    as_of = models.DateTimeField(_("riferito a"))
+    started_at = models.DateTimeField(_("iniziato"))
+    finished_at = models.DateTimeField(_("finito"), null=True, blank=True)
+    acted = models.PositiveIntegerField(_("righe trattate"), default=0)
+    acted_late = models.PositiveIntegerField(_("di cui in ritardo"), default=0)
+    failed = models.PositiveIntegerField(_("errori"), default=0)
+    error = models.TextField(_("interrotto da"), blank=True)
+
+    class Meta:
+        verbose_name = _("esecuzione dei controlli scadenze")
+        verbose_name_plural = _("esecuzioni dei controlli scadenze")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.sweep} @ {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class SweepFailure(models.Model):
+    """A row a sweep could not act on. It was left untouched; staff look at it and mark it resolved."""
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="failures")
+    sweep = models.CharField(_("controllo"), max_length=100)
+    object_type = models.CharField(_("tipo"), max_length=100)
+    object_pk = models.CharField(_("id"), max_length=64)
+    object_repr = models.CharField(_("oggetto"), max_length=200)
+    error = models.TextField(_("errore"))
+    traceback = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("quando"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("risolto il"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("risolto da")
+    )
+
+    class Meta:
+        verbose_name = _("errore dei controlli scadenze")
+        verbose_name_plural = _("errori dei controlli scadenze")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(resolved_at__isnull=True), name="sweepfailure_open")
+        ]
+
+    def __str__(self):
+        return f"{self.sweep}: {self.object_repr}"

@@ -149,6 +149,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir / "queue"),
         "control_folder": str(_queue_dir / "control"),
     }
+    # The transport does not create its folders; without them the first task sent fails.
+    for _folder in ("queue", "control"):
+        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Tasks are idempotent and acknowledged late: the visibility timeout only has to outlive a task run.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

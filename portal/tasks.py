@@ -12,3 +12,11 @@ def record_worker_heartbeat():
     WorkerHeartbeat.objects.update_or_create(
         pk=1, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()}
     )
+
+
+@shared_task
+def run_sweep(name):
+    """Beat runs one of these per registered sweep (portal.deadlines.beat_schedule)."""
+    from portal import deadlines
+
+    deadlines.run_sweep(name, now=timezone.now())

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SweepAppConfig(AppConfig):
+    name = "tests.sweepapp"
+    label = "sweepapp"
