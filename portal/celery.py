@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import beat_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -18,3 +18,11 @@ def schedule_sweeps(sender, **kwargs):
 
     autodiscover()
     sender.app.conf.beat_schedule = {**sender.app.conf.beat_schedule, **beat_schedule()}
+
+
+@worker_process_init.connect
+def warm_up_pdf_renderer(**kwargs):
+    """Load fonts and print CSS once per worker process, before the first document (DESIGN.md §4)."""
+    from portal.lib.pdf import warm_up  # here, not at the top: web processes never load WeasyPrint
+
+    warm_up()
