@@ -13,15 +13,23 @@ SUPERVISOR = "Supervisore"
 ROLE_PERMISSIONS = {
     COMPLAINTS_OFFICER: [
         "contracts.view_customer",
+        "notifications.view_communication",
+        "notifications.view_delivery",
     ],
     BILLING_OFFICER: [
         "contracts.view_customer",
         "contracts.change_customer",
+        "notifications.view_communication",
+        "notifications.view_delivery",
+        "notifications.change_delivery",
     ],
     SUPERVISOR: [
         "contracts.view_customer",
         "contracts.change_customer",
         "portal.view_workerheartbeat",
+        "notifications.view_communication",
+        "notifications.view_delivery",
+        "notifications.change_delivery",
     ],
 }
 

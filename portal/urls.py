@@ -47,6 +47,7 @@ account_urls = [
 urlpatterns = [
     path("", views.root, name="home"),
     path("profilo/", views.profile, name="profile"),
+    path("comunicazioni/", include("portal.notifications.urls")),
     path("account/", include(account_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),

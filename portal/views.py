@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from portal import forms
+from portal.notifications.selectors import unread_communications_count
 from portal.sections import SECTIONS
 
 
@@ -10,7 +11,12 @@ def root(request):
     """`/` is the login page for visitors and the Area Clienti home for customers."""
     if not request.user.is_authenticated:
         return auth_views.LoginView.as_view(authentication_form=forms.LoginForm)(request)
-    context = {"customer": getattr(request.user, "customer", None), "sections": SECTIONS}
+    customer = getattr(request.user, "customer", None)
+    context = {
+        "customer": customer,
+        "sections": SECTIONS,
+        "unread_communications": unread_communications_count(customer),
+    }
     return render(request, "portal/home.html", context)
 
 
