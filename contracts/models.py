@@ -1,10 +1,21 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.it_province import PROVINCE_CHOICES
 from stdnum.it import codicefiscale, iva
 
-from contracts.validators import validate_cap, validate_codice_fiscale, validate_partita_iva
+from contracts.validators import (
+    validate_cap,
+    validate_codice_fiscale,
+    validate_iban,
+    validate_partita_iva,
+    validate_pdr,
+    validate_pod,
+)
+from portal.deadlines import pending_index
 
 
 class Customer(models.Model):
@@ -40,9 +51,18 @@ class Customer(models.Model):
     billing_postcode = models.CharField(_("CAP"), max_length=5, validators=[validate_cap])
     billing_city = models.CharField(_("comune"), max_length=100)
     billing_province = models.CharField(_("provincia"), max_length=2, choices=PROVINCE_CHOICES)
+    # Where written replies go (complaints, letters) when not to the billing address (TIQV; AR).
+    reply_street = models.CharField(_("indirizzo per le risposte"), max_length=200, blank=True)
+    reply_postcode = models.CharField(_("CAP"), max_length=5, blank=True, validators=[validate_cap])
+    reply_city = models.CharField(_("comune"), max_length=100, blank=True)
+    reply_province = models.CharField(_("provincia"), max_length=2, blank=True, choices=PROVINCE_CHOICES)
     language = models.CharField(
         _("lingua"), max_length=8, default="it", choices=[("it", "Italiano"), ("en", "English")]
     )
+    marketing_consent = models.BooleanField(_("consenso al marketing"), default=False)
+    # GDPR art. 9 special-category consent: Teleconsulto Medico cannot be active without it (CP Teleconsulto 2.1).
+    health_data_consent = models.BooleanField(_("consenso al trattamento dei dati sanitari"), default=False)
+    health_data_consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,9 +90,357 @@ class Customer(models.Model):
     def billing_address(self):
         return f"{self.billing_street}, {self.billing_postcode} {self.billing_city} ({self.billing_province})"
 
+    @property
+    def reply_address(self):
+        """Written replies go here: the reply address when the customer gave one, else the billing address."""
+        if self.reply_street:
+            return f"{self.reply_street}, {self.reply_postcode} {self.reply_city} ({self.reply_province})"
+        return self.billing_address
+
     def clean(self):
+        reply_parts = [self.reply_street, self.reply_postcode, self.reply_city, self.reply_province]
+        if any(reply_parts) and not all(reply_parts):
+            raise ValidationError(
+                {"reply_street": _("Per l'indirizzo delle risposte servono via, CAP, comune e provincia.")}
+            )
         # Store identifiers in their compact, canonical form so searches by staff find them.
         if self.codice_fiscale:
             self.codice_fiscale = codicefiscale.compact(self.codice_fiscale)
         if self.partita_iva:
             self.partita_iva = iva.compact(self.partita_iva)
+
+
+class Contract(models.Model):
+    """A customer's contract for one offer: one or more services, 12-month periods renewed tacitly (CG 3.1)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposto")
+        ACTIVE = "active", _("Attivo")
+        TERMINATING = "terminating", _("In cessazione")
+        TERMINATED = "terminated", _("Cessato")
+        CANCELLED = "cancelled", _("Annullato")
+
+    class SalesChannel(models.TextChoices):
+        WEB = "web", _("Sito web")
+        PHONE = "phone", _("Telefono")
+        AGENCY = "agency", _("Agenzia (fuori dai locali commerciali)")
+        SHOP = "shop", _("Negozio")
+
+    class PaymentMethod(models.TextChoices):
+        SDD = "sdd", _("Addebito diretto SEPA (SDD)")
+        POSTAL_SLIP = "postal_slip", _("Bollettino postale")
+        CARD = "card", _("Carta di pagamento")
+
+    class BillingFrequency(models.TextChoices):
+        MONTHLY = "monthly", _("Mensile")
+        BIMONTHLY = "bimonthly", _("Bimestrale")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("cliente")
+    )
+    number = models.CharField(_("numero contratto"), max_length=20, unique=True)
+    offer_name = models.CharField(_("offerta"), max_length=200)
+    sales_channel = models.CharField(_("canale di vendita"), max_length=10, choices=SalesChannel.choices)
+    proposed_on = models.DateField(_("data della proposta"))
+    accepted_on = models.DateField(_("data di conclusione"), null=True, blank=True)
+    payment_method = models.CharField(
+        _("modalità di pagamento"), max_length=12, choices=PaymentMethod.choices
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    billing_frequency = models.CharField(
+        _("frequenza di fatturazione"),
+        max_length=10,
+        choices=BillingFrequency.choices,
+        default=BillingFrequency.MONTHLY,
+    )
+    security_deposit = models.DecimalField(
+        _("deposito cauzionale"), max_digits=13, decimal_places=2, default=Decimal("0")
+    )
+    # Discounts enjoyed so far: charged back on early withdrawal in the first 12 months (CG 3.8).
+    discounts_enjoyed = models.DecimalField(
+        _("sconti goduti"), max_digits=13, decimal_places=2, default=Decimal("0")
+    )
+    status = models.CharField(_("stato"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+
+    # The current 12-month period and what happens at its end (CG 3.1).
+    period_start = models.DateField(_("inizio periodo contrattuale"), null=True, blank=True)
+    expires_on = models.DateField(_("scadenza"), null=True, blank=True)
+    renewal_count = models.PositiveIntegerField(_("rinnovi"), default=0)
+    renewal_notice_due_on = models.DateField(_("comunicazione di rinnovo entro"), null=True, blank=True)
+    renewal_notice_sent_on = models.DateField(_("comunicazione di rinnovo inviata il"), null=True, blank=True)
+    renewal_notice_late = models.BooleanField(_("comunicazione di rinnovo in ritardo"), default=False)
+    # What the renewal notice announces; set by staff before it goes. Empty = same conditions.
+    renewal_offer_name = models.CharField(_("offerta al rinnovo"), max_length=200, blank=True)
+    renewal_conditions = models.TextField(_("nuove condizioni al rinnovo"), blank=True)
+    ends_at_expiry = models.BooleanField(
+        _("disdetta del fornitore alla scadenza"),
+        default=False,
+        help_text=_("La comunicazione annuncia la cessazione."),
+    )
+    announced_offer_name = models.CharField(max_length=200, blank=True, editable=False)
+    announced_conditions = models.TextField(blank=True, editable=False)
+    announced_termination = models.BooleanField(default=False, editable=False)
+
+    terminates_on = models.DateField(_("data di cessazione"), null=True, blank=True)
+    terminated_on = models.DateField(_("cessato il"), null=True, blank=True)
+    # Express termination grounds (CG 12.2), flagged by billing.
+    termination_grounds_since = models.DateField(_("clausola risolutiva dal"), null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contratto")
+        verbose_name_plural = _("contratti")
+        ordering = ["-proposed_on", "number"]
+        indexes = [
+            pending_index(
+                due_field="renewal_notice_due_on",
+                condition=models.Q(status="active", renewal_notice_sent_on__isnull=True),
+                name="contract_renewal_notice_due",
+            ),
+            pending_index(
+                due_field="expires_on", condition=models.Q(status="active"), name="contract_expiry_due"
+            ),
+            pending_index(
+                due_field="terminates_on",
+                condition=models.Q(status="terminating"),
+                name="contract_termination_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} · {self.offer_name}"
+
+    @property
+    def is_distance_or_off_premises(self):
+        """Web, phone and agency (door-to-door) sales carry the 14-day cooling-off right (Cod. Consumo art. 52)."""
+        return self.sales_channel != self.SalesChannel.SHOP
+
+    @property
+    def has_active_energy(self):
+        return self.services.filter(kind__in=Service.ENERGY_KINDS, status=Service.Status.ACTIVE).exists()
+
+
+class Service(models.Model):
+    """One service of a contract: a supply (electricity, gas), a line (fibre, mobile) or an add-on."""
+
+    class Kind(models.TextChoices):
+        ELECTRICITY = "electricity", _("Luce")
+        GAS = "gas", _("Gas")
+        FIBRE = "fibre", _("Internet fibra")
+        MOBILE = "mobile", _("Mobile")
+        TELECONSULTO = "teleconsulto", _("Teleconsulto Medico")
+        ASSISTENZA_H24 = "assistenza_h24", _("Assistenza H24")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("In attivazione")
+        ACTIVE = "active", _("Attivo")
+        DEACTIVATING = "deactivating", _("In disattivazione")
+        DEACTIVATED = "deactivated", _("Disattivato")
+        CANCELLED = "cancelled", _("Annullato")
+
+    class FibreTechnology(models.TextChoices):
+        FTTH = "FTTH", "FTTH"
+        FTTC = "FTTC", "FTTC"
+        ADSL = "ADSL", "ADSL"
+
+    ENERGY_KINDS = (Kind.ELECTRICITY, Kind.GAS)
+    COMMUNICATION_KINDS = (Kind.FIBRE, Kind.MOBILE)
+    METERED_KINDS = ENERGY_KINDS
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="services", verbose_name=_("contratto")
+    )
+    kind = models.CharField(_("servizio"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("stato"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    activated_on = models.DateField(_("attivato il"), null=True, blank=True)
+    deactivates_on = models.DateField(_("si disattiva il"), null=True, blank=True)
+    deactivated_on = models.DateField(_("disattivato il"), null=True, blank=True)
+
+    supply_street = models.CharField(_("indirizzo di fornitura"), max_length=200, blank=True)
+    supply_postcode = models.CharField(_("CAP"), max_length=5, blank=True, validators=[validate_cap])
+    supply_city = models.CharField(_("comune"), max_length=100, blank=True)
+    supply_province = models.CharField(_("provincia"), max_length=2, blank=True, choices=PROVINCE_CHOICES)
+
+    pod = models.CharField(_("POD"), max_length=15, blank=True, db_index=True, validators=[validate_pod])
+    power_kw = models.DecimalField(
+        _("potenza impegnata (kW)"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    domestic_resident = models.BooleanField(_("domestico residente"), default=True)
+    pdr = models.CharField(_("PDR"), max_length=14, blank=True, db_index=True, validators=[validate_pdr])
+    meter_class = models.CharField(
+        _("classe del contatore"), max_length=5, blank=True, help_text="G4, G6, G10…"
+    )
+    fibre_technology = models.CharField(
+        _("tecnologia"), max_length=4, blank=True, choices=FibreTechnology.choices
+    )
+    line_number = models.CharField(_("numero di linea"), max_length=20, blank=True)
+    sim_number = models.CharField(_("numero SIM"), max_length=20, blank=True, db_index=True)
+    iccid = models.CharField(_("ICCID"), max_length=22, blank=True)
+    # Assistenza H24: 3 interventions per contract period, up to 300 € each (CP H24 1.2).
+    interventions_used = models.PositiveSmallIntegerField(_("interventi usati nel periodo"), default=0)
+
+    class Meta:
+        verbose_name = _("servizio")
+        verbose_name_plural = _("servizi")
+        ordering = ["contract", "id"]
+        indexes = [
+            pending_index(
+                due_field="deactivates_on",
+                condition=models.Q(status="deactivating"),
+                name="service_deactivation_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.identifier}".strip()
+
+    @property
+    def identifier(self):
+        return self.pod or self.pdr or self.line_number or self.sim_number or ""
+
+    @property
+    def supply_address(self):
+        if not self.supply_street:
+            return ""
+        return f"{self.supply_street}, {self.supply_postcode} {self.supply_city} ({self.supply_province})"
+
+    @property
+    def is_metered(self):
+        return self.kind in self.METERED_KINDS
+
+    def clean(self):
+        required = {
+            self.Kind.ELECTRICITY: ["pod", "power_kw", "supply_street"],
+            self.Kind.GAS: ["pdr", "meter_class", "supply_street"],
+            self.Kind.FIBRE: ["fibre_technology", "line_number", "supply_street"],
+            self.Kind.MOBILE: ["sim_number", "iccid"],
+        }.get(self.kind, [])
+        missing = {
+            name: _("Obbligatorio per questo servizio.") for name in required if not getattr(self, name)
+        }
+        if missing:
+            raise ValidationError(missing)
+
+
+class Device(models.Model):
+    """A device on loan (modem, router): to be returned within 10 days of termination (CG 14.8)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="devices")
+    service = models.ForeignKey(
+        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices"
+    )
+    description = models.CharField(_("dispositivo"), max_length=100, default="Modem")
+    serial_number = models.CharField(_("numero di serie"), max_length=50)
+    return_by = models.DateField(_("da restituire entro"), null=True, blank=True)
+    returned_on = models.DateField(_("restituito il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispositivo in comodato")
+        verbose_name_plural = _("dispositivi in comodato")
+
+    def __str__(self):
+        return f"{self.description} {self.serial_number}"
+
+
+class MeterReading(models.Model):
+    """A meter reading of an electricity (kWh) or gas (Smc) supply: self-reading, distributor's, or estimate."""
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", _("Autolettura")
+        DISTRIBUTOR = "distributor", _("Lettura del distributore")
+        ESTIMATE = "estimate", _("Stima")
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="readings")
+    read_on = models.DateField(_("data della lettura"))
+    value = models.PositiveIntegerField(_("lettura"))
+    source = models.CharField(_("origine"), max_length=12, choices=Source.choices)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lettura")
+        verbose_name_plural = _("letture")
+        ordering = ["service", "-read_on", "-id"]
+
+    def __str__(self):
+        return f"{self.service} {self.read_on}: {self.value}"
+
+
+class WithdrawalRequest(models.Model):
+    """A customer's withdrawal (recesso), partial or full, or cooling-off (ripensamento); or the supplier's."""
+
+    class Kind(models.TextChoices):
+        SWITCH = "switch", _("Cambio fornitore")
+        DEACTIVATION = "deactivation", _("Disattivazione")
+        COOLING_OFF = "cooling_off", _("Ripensamento")
+        PRICE_CHANGE = "price_change", _("Recesso per variazione delle condizioni")
+        SUPPLIER = "supplier", _("Recesso del fornitore")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="withdrawals")
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="withdrawals",
+        help_text=_("Vuoto: tutto il contratto."),
+    )
+    kind = models.CharField(_("tipo"), max_length=14, choices=Kind.choices)
+    received_on = models.DateField(_("ricevuto il"))
+    effective_on = models.DateField(_("efficace dal"))
+    early_termination_charge = models.DecimalField(
+        _("costo di recesso anticipato"), max_digits=13, decimal_places=2, default=Decimal("0")
+    )
+    channel = models.CharField(_("canale"), max_length=20, default="portal")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recesso")
+        verbose_name_plural = _("recessi")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.contract.number} dal {self.effective_on:%d/%m/%Y}"
+
+
+class ConditionChange(models.Model):
+    """A unilateral change of conditions announced to a set of contracts (CG 9.3)."""
+
+    title = models.CharField(_("titolo"), max_length=200)
+    description = models.TextField(_("descrizione per il cliente"))
+    effective_on = models.DateField(_("in vigore dal"))
+    raises_prices = models.BooleanField(_("aumenta i prezzi"), default=False)
+    sent_on = models.DateField(_("inviata il"), null=True, blank=True)
+    notices_total = models.PositiveIntegerField(default=0)
+    notices_sent = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("variazione unilaterale")
+        verbose_name_plural = _("variazioni unilaterali")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class ConditionChangeNotice(models.Model):
+    change = models.ForeignKey(ConditionChange, on_delete=models.CASCADE, related_name="notices")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="condition_notices")
+    sent_on = models.DateField()
+    withdrawal_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "contract"], name="one_notice_per_contract")]
+
+    def __str__(self):
+        return f"{self.change} → {self.contract.number}"

@@ -32,3 +32,13 @@ def validate_iban(value):
 
 # Italian postcodes are five digits (the same rule django-localflavor's ITZipCodeField form field applies).
 validate_cap = RegexValidator(r"^\d{5}$", _("Il CAP è di 5 cifre."), code="invalid_cap")
+
+
+# POD: "IT", a three-digit distributor code, "E", then the point's digits (8 or 9) — e.g. IT001E12345678.
+validate_pod = RegexValidator(
+    r"^IT\d{3}E\d{8,9}[A-Z0-9]?$",
+    _("Il POD inizia con IT, poi 3 cifre, la lettera E e 8 cifre (es. IT001E12345678)."),
+    code="invalid_pod",
+)
+# PDR: 14 digits.
+validate_pdr = RegexValidator(r"^\d{14}$", _("Il PDR è composto da 14 cifre."), code="invalid_pdr")

@@ -133,7 +133,9 @@ def _sweep_batches(sweep: Sweep, run: SweepRun, now: datetime, today: date) -> N
                     | models.Q(**{due_field: after[0], "pk__gt": after[1]})
                 )
             rows = list(
-                queryset.order_by(due_field, "pk").select_for_update(skip_locked=True)[: sweep.batch_size]
+                queryset.order_by(due_field, "pk").select_for_update(skip_locked=True, of=("self",))[
+                    : sweep.batch_size
+                ]
             )
             if not rows:
                 return

@@ -101,7 +101,12 @@ class SweepFailure(models.Model):
     created_at = models.DateTimeField(_("quando"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("risolto il"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        "portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("risolto da")
+        "portal.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("risolto da"),
     )
 
     class Meta:
@@ -109,7 +114,9 @@ class SweepFailure(models.Model):
         verbose_name_plural = _("errori dei controlli scadenze")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["created_at"], condition=models.Q(resolved_at__isnull=True), name="sweepfailure_open")
+            models.Index(
+                fields=["created_at"], condition=models.Q(resolved_at__isnull=True), name="sweepfailure_open"
+            )
         ]
 
     def __str__(self):

@@ -38,6 +38,7 @@ else:
 
 INSTALLED_APPS = [
     "portal",
+    "portal.notifications",
     "contracts",
     "billing",
     "complaints",
@@ -172,7 +173,17 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # countdown/ETA messages (DESIGN.md §2).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat", "schedule": 60.0},
+    "deliver-pending-emails": {
+        "task": "portal.notifications.tasks.deliver_pending_emails",
+        "schedule": 60.0,
+        # The sweep is idempotent: while workers are down, one run catches up, so stale ticks expire.
+        "options": {"expires": 55},
+    },
 }
+
+# Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
+# time of a notice (CG 9.3) by default; raise it to send earlier.
+CONTRACT_RENEWAL_NOTICE_LEAD_DAYS = env.int("CONTRACT_RENEWAL_NOTICE_LEAD_DAYS", default=10)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -195,7 +206,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint logs every layout step at INFO.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
 
 # The supplier's identity, printed on every page, letter and invoice. Defaults: the supplier's own

@@ -1,7 +1,10 @@
+from datetime import date
+from decimal import Decimal
+
 import factory
 from stdnum.it import codicefiscale
 
-from contracts.models import Customer
+from contracts.models import Contract, Customer, Service
 from portal.models import User
 
 PASSWORD = "s3cret-Password!"
@@ -39,3 +42,43 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     billing_postcode = "80100"
     billing_city = "Napoli"
     billing_province = "NA"
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"OPT-{n:07d}")
+    offer_name = "Optima Super Casa Smart con Teleconsulto Medico"
+    sales_channel = Contract.SalesChannel.WEB
+    proposed_on = date(2026, 1, 5)
+    accepted_on = date(2026, 1, 10)
+    payment_method = Contract.PaymentMethod.SDD
+    iban = "IT60X0542811101000000123456"
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """An electricity supply by default; pass kind= and the matching fields for the others."""
+
+    class Meta:
+        model = Service
+
+    contract = factory.SubFactory(ContractFactory)
+    kind = Service.Kind.ELECTRICITY
+    pod = factory.Sequence(lambda n: f"IT001E{n:08d}")
+    power_kw = Decimal("3.0")
+    supply_street = "Via Roma 1"
+    supply_postcode = "80100"
+    supply_city = "Napoli"
+    supply_province = "NA"
+
+
+def active_contract(customer=None, *, activated_on=date(2026, 2, 1), **contract_fields):
+    """A contract whose electricity supply went live on `activated_on`, through the real service."""
+    from contracts.services import activate_service
+
+    contract = ContractFactory(**({"customer": customer} if customer else {}), **contract_fields)
+    activate_service(service=ServiceFactory(contract=contract), activated_on=activated_on)
+    contract.refresh_from_db()
+    return contract

@@ -1,0 +1,439 @@
+"""Contract lifecycle: activation, renewal notice, tacit renewal, withdrawal, cooling-off, changes.
+
+Every date comes from the pure rules in contracts/deadlines.py; this module stores them on the rows,
+where the sweeps in contracts/tasks.py find them. Functions are keyword-only and transactional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from contracts import deadlines
+from contracts.models import (
+    ConditionChange,
+    ConditionChangeNotice,
+    Contract,
+    Device,
+    MeterReading,
+    Service,
+    WithdrawalRequest,
+)
+from contracts.pdf import letter_context
+from portal.lib.pdf import render_pdf
+from portal.notifications.services import notify
+
+# Past this average daily consumption since the last reading a self-reading is refused as implausible:
+# electricity — the contracted power used round the clock; gas — the meter class's maximum flow (m³/h,
+# the number after "G") round the clock.
+HOURS_A_DAY = 24
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Activation and the contract period
+# ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def activate_service(*, service: Service, activated_on: date) -> Service:
+    """A service goes live. The first one starts the contract's 12-month period (CG 3.1)."""
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    if service.status != Service.Status.PENDING:
+        raise ValidationError(_("Il servizio non è in attivazione."))
+    if service.kind == Service.Kind.TELECONSULTO and not service.contract.customer.health_data_consent:
+        raise ValidationError(
+            _("Teleconsulto Medico richiede il consenso al trattamento dei dati sanitari (GDPR art. 9).")
+        )
+    service.status = Service.Status.ACTIVE
+    service.activated_on = activated_on
+    service.save(update_fields=["status", "activated_on"])
+
+    contract = Contract.objects.select_for_update().get(pk=service.contract_id)
+    if contract.period_start is None:
+        _start_period(contract, deadlines.contract_period_start(activated_on))
+        contract.status = Contract.Status.ACTIVE
+        contract.save()
+    return service
+
+
+def _start_period(contract: Contract, period_start: date) -> None:
+    contract.period_start = period_start
+    contract.expires_on = deadlines.contract_expiry(period_start)
+    contract.renewal_notice_due_on = deadlines.renewal_notice_send_by(
+        contract.expires_on, lead_days=settings.CONTRACT_RENEWAL_NOTICE_LEAD_DAYS
+    )
+    contract.renewal_notice_sent_on = None
+    contract.renewal_notice_late = False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Renewal notice and tacit renewal (sweeps)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def send_renewal_notice(contract: Contract, *, today: date, late: bool) -> None:
+    """The notice 3 months before expiry: termination, new conditions, or the same conditions (CG 3.1).
+
+    What it announces is frozen on the contract, so that the renewal applies what the customer was told.
+    """
+    contract.announced_termination = contract.ends_at_expiry
+    contract.announced_offer_name = contract.renewal_offer_name
+    contract.announced_conditions = contract.renewal_conditions
+    contract.renewal_notice_sent_on = today
+    contract.renewal_notice_late = late
+    contract.save()
+    customer = contract.customer
+    context = letter_context(
+        customer,
+        contract,
+        expires_on=contract.expires_on,
+        next_expiry=deadlines.contract_expiry(contract.expires_on),
+        sent_on=today,
+    )
+    notify(
+        customer=customer,
+        template_key="renewal_notice",
+        context=context,
+        channels=["email"],
+        dedupe_key=f"contracts.renewal_notice:{contract.pk}:{contract.expires_on.isoformat()}",
+        document=render_pdf("pdf/renewal_notice.html", context, language=customer.language),
+        document_name=f"comunicazione-rinnovo-{contract.number}.pdf",
+        about=contract,
+    )
+
+
+def renew_or_end_at_expiry(contract: Contract, *, today: date) -> None:
+    """At expiry: end the contract if the notice announced it, else renew it tacitly for 12 months."""
+    if contract.renewal_notice_sent_on and contract.announced_termination:
+        _terminate(contract, on=contract.expires_on)
+        return
+    if contract.renewal_notice_sent_on and contract.announced_offer_name:
+        contract.offer_name = contract.announced_offer_name
+    contract.renewal_count += 1
+    contract.renewal_offer_name = contract.renewal_conditions = ""
+    contract.ends_at_expiry = False
+    contract.announced_offer_name = contract.announced_conditions = ""
+    contract.announced_termination = False
+    _start_period(contract, contract.expires_on)
+    contract.save()
+    # Assistenza H24 counts its 3 interventions per contract period (CP H24 1.2).
+    contract.services.filter(kind=Service.Kind.ASSISTENZA_H24).update(interventions_used=0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Withdrawal, cooling-off, termination
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WithdrawalQuote:
+    """What the customer is shown before confirming a withdrawal."""
+
+    kind: str
+    received_on: date
+    effective_on: date
+    early_termination_charge: Decimal
+    devices: list[tuple[Device, date]]  # devices to return and by when
+
+
+def quote_withdrawal(
+    *, contract: Contract, kind: str, received_on: date, service: Service | None = None
+) -> WithdrawalQuote:
+    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.PROPOSED):
+        raise ValidationError(_("Questo contratto non è attivo: non si può recedere."))
+    if service is not None and service.contract_id != contract.pk:
+        raise ValidationError(_("Il servizio non appartiene a questo contratto."))
+    if (
+        kind == WithdrawalRequest.Kind.SWITCH
+        and service is not None
+        and service.kind not in Service.ENERGY_KINDS
+    ):
+        # A switch date by the 10th of the month is an energy rule; a line moves with its migration code.
+        kind_rule = "deactivation"
+    else:
+        kind_rule = kind
+    effective_on = deadlines.withdrawal_effective_date(kind_rule, received_on)
+    charge = Decimal("0")
+    # Early withdrawal (within the first 12 months) charges back the discounts enjoyed (CG 3.8).
+    if (
+        contract.renewal_count == 0
+        and contract.expires_on
+        and effective_on < contract.expires_on
+        and service is None
+    ):
+        charge = contract.discounts_enjoyed
+    devices = [] if service is not None else list(contract.devices.filter(returned_on__isnull=True))
+    return WithdrawalQuote(
+        kind=kind,
+        received_on=received_on,
+        effective_on=effective_on,
+        early_termination_charge=charge,
+        devices=[(device, deadlines.device_return_by(effective_on)) for device in devices],
+    )
+
+
+@transaction.atomic
+def request_withdrawal(
+    *,
+    contract: Contract,
+    kind: str,
+    received_on: date,
+    service: Service | None = None,
+    by=None,
+    channel="portal",
+) -> WithdrawalRequest:
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    quote = quote_withdrawal(contract=contract, kind=kind, received_on=received_on, service=service)
+    withdrawal = WithdrawalRequest.objects.create(
+        contract=contract,
+        service=service,
+        kind=kind,
+        received_on=received_on,
+        effective_on=quote.effective_on,
+        early_termination_charge=quote.early_termination_charge,
+        requested_by=by,
+        channel=channel,
+    )
+    if service is None:
+        contract.status = Contract.Status.TERMINATING
+        contract.terminates_on = quote.effective_on
+        contract.save(update_fields=["status", "terminates_on"])
+    else:
+        Service.objects.filter(pk=service.pk).update(
+            status=Service.Status.DEACTIVATING, deactivates_on=quote.effective_on
+        )
+    _send_withdrawal_receipt(withdrawal, quote)
+    return withdrawal
+
+
+def _send_withdrawal_receipt(withdrawal: WithdrawalRequest, quote: WithdrawalQuote) -> None:
+    customer = withdrawal.contract.customer
+    context = letter_context(customer, withdrawal.contract, withdrawal=withdrawal, quote=quote)
+    notify(
+        customer=customer,
+        template_key="withdrawal_receipt",
+        context=context,
+        channels=["email"],
+        dedupe_key=f"contracts.withdrawal:{withdrawal.pk}",
+        document=render_pdf("pdf/withdrawal_receipt.html", context, language=customer.language),
+        document_name=f"ricevuta-recesso-{withdrawal.contract.number}.pdf",
+        about=withdrawal,
+    )
+
+
+@transaction.atomic
+def cancel_for_cooling_off(*, contract: Contract, requested_on: date, by=None) -> WithdrawalRequest:
+    """Ripensamento: within 14 days of conclusion of a distance/off-premises contract, no charges."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if not contract.is_distance_or_off_premises:
+        raise ValidationError(
+            _("Il ripensamento vale per i contratti conclusi a distanza o fuori dai negozi.")
+        )
+    if contract.accepted_on is None or contract.status in (
+        Contract.Status.CANCELLED,
+        Contract.Status.TERMINATED,
+    ):
+        raise ValidationError(_("Questo contratto non può essere annullato."))
+    last_day = deadlines.cooling_off_last_day(contract.accepted_on)
+    if requested_on > last_day:
+        raise ValidationError(
+            _("Il periodo di ripensamento è terminato il %(day)s.") % {"day": last_day.strftime("%d/%m/%Y")}
+        )
+    withdrawal = WithdrawalRequest.objects.create(
+        contract=contract,
+        kind=WithdrawalRequest.Kind.COOLING_OFF,
+        received_on=requested_on,
+        effective_on=requested_on,
+        requested_by=by,
+    )
+    contract.status = Contract.Status.CANCELLED
+    contract.terminated_on = requested_on
+    contract.save(update_fields=["status", "terminated_on"])
+    contract.services.exclude(status=Service.Status.DEACTIVATED).update(
+        status=Service.Status.CANCELLED, deactivated_on=requested_on
+    )
+    _send_withdrawal_receipt(
+        withdrawal,
+        WithdrawalQuote(withdrawal.kind, requested_on, requested_on, Decimal("0"), []),
+    )
+    return withdrawal
+
+
+def end_contract_on_termination_date(contract: Contract, *, today: date) -> None:
+    """Sweep act: a terminating contract reaches its termination date."""
+    _terminate(contract, on=contract.terminates_on)
+
+
+def _terminate(contract: Contract, *, on: date) -> None:
+    contract.status = Contract.Status.TERMINATED
+    contract.terminated_on = on
+    contract.save(update_fields=["status", "terminated_on"])
+    contract.services.exclude(status__in=[Service.Status.DEACTIVATED, Service.Status.CANCELLED]).update(
+        status=Service.Status.DEACTIVATED, deactivated_on=on
+    )
+    contract.devices.filter(returned_on__isnull=True, return_by__isnull=True).update(
+        return_by=deadlines.device_return_by(on)
+    )
+
+
+def deactivate_service_on_date(service: Service, *, today: date) -> None:
+    """Sweep act: a service in deactivation reaches its date. Teleconsulto Medico ends with the last energy
+    service (CP Teleconsulto 2.5); a contract with no service left ends."""
+    service.status = Service.Status.DEACTIVATED
+    service.deactivated_on = service.deactivates_on
+    service.save(update_fields=["status", "deactivated_on"])
+    contract = service.contract
+    if service.kind in Service.ENERGY_KINDS and not contract.has_active_energy:
+        contract.services.filter(kind=Service.Kind.TELECONSULTO, status=Service.Status.ACTIVE).update(
+            status=Service.Status.DEACTIVATED, deactivated_on=service.deactivates_on
+        )
+    if not contract.services.filter(status__in=[Service.Status.ACTIVE, Service.Status.DEACTIVATING]).exists():
+        _terminate(contract, on=service.deactivates_on)
+    contract.devices.filter(service=service, returned_on__isnull=True).update(
+        return_by=deadlines.device_return_by(service.deactivates_on)
+    )
+
+
+@transaction.atomic
+def withdraw_as_supplier(*, contract: Contract, sent_on: date, by=None) -> WithdrawalRequest:
+    """The supplier's own withdrawal (CG 3.6): 6 months for energy from the 1st of the month after
+    receipt, 3 months for communications; a contract with both ends on the later date."""
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    kinds = set(contract.services.exclude(status=Service.Status.DEACTIVATED).values_list("kind", flat=True))
+    energy = kinds & set(Service.ENERGY_KINDS)
+    received_on = deadlines.presumed_receipt(sent_on)
+    dates = []
+    if energy:
+        dates.append(deadlines.supplier_withdrawal_effective("energy", received_on))
+    if kinds - energy:
+        # Communications notices go by e-mail: received the day they are sent (CG 3.6).
+        dates.append(deadlines.supplier_withdrawal_effective("communications", sent_on))
+    effective_on = max(dates)
+    withdrawal = WithdrawalRequest.objects.create(
+        contract=contract,
+        kind=WithdrawalRequest.Kind.SUPPLIER,
+        received_on=received_on,
+        effective_on=effective_on,
+        requested_by=by,
+        channel="staff",
+    )
+    contract.status = Contract.Status.TERMINATING
+    contract.terminates_on = effective_on
+    contract.save(update_fields=["status", "terminates_on"])
+    _send_withdrawal_receipt(
+        withdrawal, WithdrawalQuote(withdrawal.kind, received_on, effective_on, Decimal("0"), [])
+    )
+    return withdrawal
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Unilateral change of conditions (CG 9.3)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def check_condition_change_date(*, effective_on: date, sent_on: date) -> None:
+    earliest = deadlines.unilateral_change_earliest_effective(sent_on)
+    if effective_on < earliest:
+        raise ValidationError(
+            _(
+                "Con invio il %(sent)s la variazione può entrare in vigore al più presto il %(earliest)s "
+                "(3 mesi dal primo giorno del mese successivo alla ricezione presunta, art. 9.3)."
+            )
+            % {"sent": sent_on.strftime("%d/%m/%Y"), "earliest": earliest.strftime("%d/%m/%Y")}
+        )
+
+
+@transaction.atomic
+def announce_condition_change_to(*, change: ConditionChange, contract: Contract, sent_on: date) -> bool:
+    """One notice of a change to one contract; False when it had already been sent."""
+    check_condition_change_date(effective_on=change.effective_on, sent_on=sent_on)
+    withdrawal_until = deadlines.price_change_withdrawal_last_day(sent_on) if change.raises_prices else None
+    notice, created = ConditionChangeNotice.objects.get_or_create(
+        change=change, contract=contract, defaults={"sent_on": sent_on, "withdrawal_until": withdrawal_until}
+    )
+    if not created:
+        return False
+    customer = contract.customer
+    context = letter_context(customer, contract, change=change, notice=notice, sent_on=sent_on)
+    notify(
+        customer=customer,
+        template_key="condition_change",
+        context=context,
+        channels=["email"],
+        dedupe_key=f"contracts.condition_change:{change.pk}:{contract.pk}",
+        document=render_pdf("pdf/condition_change.html", context, language=customer.language),
+        document_name=f"variazione-condizioni-{contract.number}.pdf",
+        about=notice,
+    )
+    ConditionChange.objects.filter(pk=change.pk).update(notices_sent=F("notices_sent") + 1)
+    return True
+
+
+def open_price_change_withdrawal(contract: Contract, *, today: date) -> ConditionChangeNotice | None:
+    """The price-increase notice whose 60-day withdrawal window is open today, if any."""
+    return (
+        contract.condition_notices.filter(withdrawal_until__gte=today, change__effective_on__gt=today)
+        .select_related("change")
+        .order_by("-sent_on")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Self meter readings
+# ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submit_self_reading(*, service: Service, value: int, read_on: date, by) -> MeterReading:
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    if not service.is_metered or service.status != Service.Status.ACTIVE:
+        raise ValidationError(_("Le autoletture si inviano solo per forniture di luce o gas attive."))
+    last = service.readings.order_by("-read_on", "-id").first()
+    if last is not None:
+        if read_on < last.read_on:
+            raise ValidationError(
+                {
+                    "read_on": _("C'è già una lettura del %(day)s: la data non può essere precedente.")
+                    % {"day": last.read_on.strftime("%d/%m/%Y")}
+                }
+            )
+        if value < last.value:
+            raise ValidationError(
+                {
+                    "value": _(
+                        "La lettura è più bassa dell'ultima registrata (%(last)s del %(day)s): controlla il contatore."
+                    )
+                    % {"last": last.value, "day": last.read_on.strftime("%d/%m/%Y")}
+                }
+            )
+        days = max((read_on - last.read_on).days, 1)
+        if (value - last.value) / days > _max_daily_consumption(service):
+            raise ValidationError(
+                {
+                    "value": _(
+                        "La lettura non sembra plausibile: corrisponde a un consumo di oltre %(max)s al giorno "
+                        "dall'ultima lettura. Controlla le cifre (senza decimali)."
+                    )
+                    % {
+                        "max": f"{_max_daily_consumption(service):.0f} {'kWh' if service.kind == Service.Kind.ELECTRICITY else 'Smc'}"
+                    }
+                }
+            )
+    return MeterReading.objects.create(
+        service=service, read_on=read_on, value=value, source=MeterReading.Source.CUSTOMER, submitted_by=by
+    )
+
+
+def _max_daily_consumption(service: Service) -> float:
+    if service.kind == Service.Kind.ELECTRICITY:
+        return float(service.power_kw or 3) * HOURS_A_DAY
+    flow = "".join(ch for ch in service.meter_class if ch.isdigit()) or "4"
+    return float(flow) * HOURS_A_DAY

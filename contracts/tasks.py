@@ -1,0 +1,48 @@
+"""The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily)."""
+
+from contracts import services
+from contracts.models import Contract, Service
+from portal import deadlines
+
+RENEWAL_NOTICES = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.renewal_notices",
+        description="Comunicazione di rinnovo o disdetta 3 mesi prima della scadenza (CG 3.1)",
+        pending=lambda: Contract.objects.filter(
+            status=Contract.Status.ACTIVE, renewal_notice_sent_on__isnull=True
+        ),
+        due_field="renewal_notice_due_on",
+        act=lambda contract, ctx: services.send_renewal_notice(contract, today=ctx.today, late=ctx.late),
+        batch_size=50,  # each notice renders a PDF letter
+    )
+)
+
+EXPIRIES = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.expiries",
+        description="Rinnovo tacito alla scadenza, o cessazione se annunciata (CG 3.1)",
+        pending=lambda: Contract.objects.filter(status=Contract.Status.ACTIVE),
+        due_field="expires_on",
+        act=lambda contract, ctx: services.renew_or_end_at_expiry(contract, today=ctx.today),
+    )
+)
+
+TERMINATIONS = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.terminations",
+        description="Cessazione dei contratti alla data di efficacia del recesso",
+        pending=lambda: Contract.objects.filter(status=Contract.Status.TERMINATING),
+        due_field="terminates_on",
+        act=lambda contract, ctx: services.end_contract_on_termination_date(contract, today=ctx.today),
+    )
+)
+
+SERVICE_DEACTIVATIONS = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.service_deactivations",
+        description="Disattivazione dei singoli servizi (recesso parziale)",
+        pending=lambda: Service.objects.filter(status=Service.Status.DEACTIVATING).select_related("contract"),
+        due_field="deactivates_on",
+        act=lambda service, ctx: services.deactivate_service_on_date(service, today=ctx.today),
+    )
+)
