@@ -26,10 +26,12 @@ seed: migrate
 
 # Web server, Celery worker and Celery beat in one terminal; Ctrl-C stops all three.
 run: seed
+	$(BIN)/python manage.py run_deadlines
 	@echo
 	@echo "  Area Clienti:  http://127.0.0.1:$(PORT)/"
 	@echo "  Back office:   http://127.0.0.1:$(PORT)/admin/"
 	@echo "  E-mails are written to .run/mail/ (set EMAIL_URL to send them)."
+	@echo "  Move through time: .venv/bin/python manage.py run_deadlines --now 2027-01-31T09:00"
 	@echo
 	exec $(BIN)/honcho --procfile Procfile.dev start --port $(PORT)
 

@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from contracts.demo import seed_contracts
 from contracts.models import Customer
 from portal import roles
+from portal.lib.dates import rome_date
 from portal.models import User
 
 DEMO_PASSWORD = "demo-Optima-2026"
@@ -32,6 +35,7 @@ CUSTOMERS = [
         "billing_city": "Napoli",
         "billing_province": "NA",
         "language": "it",
+        "health_data_consent": True,  # Teleconsulto Medico is on his contract
     },
     {
         "code": "C000100002",
@@ -72,6 +76,12 @@ class Command(BaseCommand):
                     code=data.pop("code"), defaults={**data, "user": user}
                 )
                 customer.full_clean()
+            today = rome_date(timezone.now())
+            demo_lines = seed_contracts(
+                mario=Customer.objects.get(code="C000100001"),
+                giulia=Customer.objects.get(code="C000100002"),
+                today=today,
+            )
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Every demo account's password: " + DEMO_PASSWORD)
         )
@@ -79,6 +89,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  staff     {email:32} {role or 'superuser'}")
         for data in CUSTOMERS:
             self.stdout.write(f"  customer  {data['email']:32} {data['first_name']} {data['last_name']}")
+        self.stdout.write("Demo contracts:")
+        for line in demo_lines:
+            self.stdout.write(f"  {line}")
 
     def _user(self, email, first, last, *, staff):
         user, created = User.objects.get_or_create(
