@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from stdnum.it import codicefiscale
 
-from contracts.models import Customer
+from contracts.models import ConditionChangeNotice, Contract, Customer, MeterReading
 from portal import roles
 from portal.models import User
 
@@ -36,13 +36,25 @@ def test_seed_demo_creates_staff_roles_and_realistic_customers():
     assert billing.has_perm("contracts.change_customer")
     assert not officer.has_perm("contracts.change_customer")
 
-    customers = list(Customer.objects.all())
-    assert len(customers) >= 2
-    for customer in customers:
+    people = list(Customer.objects.filter(kind=Customer.Kind.PERSON))
+    assert len(people) >= 2
+    for customer in people:
         assert codicefiscale.is_valid(customer.codice_fiscale)
         assert customer.user is not None
         customer.full_clean()
-    assert {"Napoli", "Milano"} <= {c.billing_city for c in customers}
+    assert {"Napoli", "Milano"} <= {c.billing_city for c in people}
+    # A business customer without an account, to show registration with partita IVA + customer code.
+    business = Customer.objects.get(kind=Customer.Kind.BUSINESS)
+    assert business.user is None and business.partita_iva
+
+
+def test_seed_demo_shows_every_contract_case():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    statuses = set(Contract.objects.values_list("status", flat=True))
+    assert {Contract.Status.ACTIVE, Contract.Status.PROPOSED, Contract.Status.TERMINATING} <= statuses
+    assert Contract.objects.filter(renewal_count=1).exists()
+    assert ConditionChangeNotice.objects.filter(withdrawal_until__isnull=False).exists()
+    assert MeterReading.objects.filter(service__kind="gas").count() >= 6
 
 
 def test_seed_demo_accounts_can_log_in(client):
