@@ -1,0 +1,314 @@
+"""Bills (invoices and credit notes), payments, credits and charges, default notices.
+
+An issued invoice is a frozen copy: customer, contract and supply data are copied onto it, its number is
+gapless per year, and it is never edited or deleted — corrections go through a credit note.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract, Customer
+from portal.deadlines import pending_index
+
+ZERO = Decimal("0.00")
+
+
+def money_field(verbose_name, **kwargs):
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(verbose_name, max_digits=13, decimal_places=2, **kwargs)
+
+
+class Tariff(models.Model):
+    """The prices of an offer: a simple model, enough to bill every service the portal knows."""
+
+    offer_name = models.CharField(_("offerta"), max_length=200, unique=True)
+    energy_price_kwh = models.DecimalField(_("prezzo energia €/kWh"), max_digits=9, decimal_places=6)
+    gas_price_smc = models.DecimalField(_("prezzo gas €/Smc"), max_digits=9, decimal_places=6)
+    electricity_monthly_fee = money_field(_("quota fissa luce €/mese"))
+    gas_monthly_fee = money_field(_("quota fissa gas €/mese"))
+    fibre_monthly_fee = money_field(_("canone fibra €/mese"))
+    mobile_monthly_fee = money_field(_("canone mobile €/mese"))
+    teleconsulto_monthly_fee = money_field(_("Teleconsulto Medico €/mese"))
+    assistenza_h24_monthly_fee = money_field(_("Assistenza H24 €/mese"))
+
+    class Meta:
+        verbose_name = _("tariffa")
+        verbose_name_plural = _("tariffe")
+
+    def __str__(self):
+        return self.offer_name
+
+
+class InterestRate(models.Model):
+    """Yearly interest rates in force from a date, editable by staff (CG 6.1): ECB MRO and legal rate."""
+
+    class Kind(models.TextChoices):
+        ECB = "ecb", _("BCE — operazioni di rifinanziamento principali")
+        LEGAL = "legal", _("Tasso di interesse legale")
+
+    kind = models.CharField(_("tasso"), max_length=5, choices=Kind.choices)
+    valid_from = models.DateField(_("in vigore dal"))
+    value = models.DecimalField(_("percentuale annua"), max_digits=5, decimal_places=2)
+    source = models.CharField(_("fonte"), max_length=200)
+
+    class Meta:
+        verbose_name = _("tasso di interesse")
+        verbose_name_plural = _("tassi di interesse")
+        ordering = ["kind", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["kind", "valid_from"], name="one_rate_per_day")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.value}% dal {self.valid_from:%d/%m/%Y}"
+
+
+class InvoiceCounter(models.Model):
+    """The last number issued in a year. Locked while an invoice takes the next one: no gaps, no repeats."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Bolletta")
+        CREDIT_NOTE = "credit_note", _("Nota di credito")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Bozza")
+        ISSUED = "issued", _("Da pagare")
+        PARTIALLY_PAID = "partially_paid", _("Pagata in parte")
+        PAID = "paid", _("Pagata")
+        OVERDUE = "overdue", _("Scaduta")
+        CANCELLED = "cancelled", _("Annullata con nota di credito")
+
+    OPEN_STATUSES = (Status.ISSUED, Status.PARTIALLY_PAID, Status.OVERDUE)
+
+    kind = models.CharField(_("tipo"), max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    status = models.CharField(_("stato"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(_("numero"), max_length=20, unique=True, null=True, blank=True)
+    year = models.PositiveIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("rettifica la bolletta"),
+    )
+    period_start = models.DateField(_("periodo dal"))
+    period_end = models.DateField(_("periodo al"))
+    is_closing = models.BooleanField(_("bolletta di chiusura"), default=False)
+    issued_on = models.DateField(_("emessa il"), null=True, blank=True)
+    due_on = models.DateField(_("scadenza"), null=True, blank=True)
+
+    # Frozen copies, taken when the invoice is issued.
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_code = models.CharField(max_length=12, blank=True)
+    customer_tax_id = models.CharField(max_length=16, blank=True)
+    billing_address = models.CharField(max_length=300, blank=True)
+    contract_number = models.CharField(max_length=20, blank=True)
+    offer_name = models.CharField(max_length=200, blank=True)
+    payment_method = models.CharField(max_length=100, blank=True)
+    supplies = models.JSONField(default=list, blank=True)  # per supply: kind, identifier, address, readings…
+    payment_notice_code = models.CharField(_("codice avviso di pagamento"), max_length=18, blank=True)
+
+    total_taxable = money_field(_("imponibile"))
+    total_vat = money_field(_("IVA"))
+    total_outside_vat = money_field(_("importi fuori campo IVA"))
+    stamp_duty = money_field(_("bollo"))
+    total = money_field(_("totale"))
+    amount_paid = money_field(_("pagato"))
+
+    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bolletta")
+        verbose_name_plural = _("bollette")
+        ordering = ["-issued_on", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period_start", "kind"],
+                condition=models.Q(kind="invoice", is_closing=False),
+                name="one_invoice_per_contract_period",
+            ),
+            models.UniqueConstraint(fields=["year", "sequence"], name="gapless_sequence_per_year"),
+        ]
+        indexes = [
+            # The overdue sweep: open invoices by due date.
+            pending_index(
+                due_field="due_on",
+                condition=models.Q(status__in=["issued", "partially_paid"]),
+                name="invoice_open_due",
+            ),
+            models.Index(fields=["customer", "-issued_on"], name="invoice_customer_issued"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number or _('(bozza)')}"
+
+    @property
+    def is_issued(self):
+        return self.number is not None
+
+    @property
+    def outstanding(self) -> Decimal:
+        if self.kind == self.Kind.CREDIT_NOTE or self.status == self.Status.CANCELLED:
+            return ZERO
+        return max(self.total - self.amount_paid, ZERO)
+
+    def delete(self, *args, **kwargs):
+        if self.is_issued:
+            raise ValidationError(
+                _("Una bolletta emessa non si cancella: si rettifica con una nota di credito.")
+            )
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceLine(models.Model):
+    class Kind(models.TextChoices):
+        ENERGY = "energy", _("Energia elettrica")
+        GAS = "gas", _("Gas naturale")
+        FIXED_FEE = "fixed_fee", _("Quota fissa")
+        COMMUNICATIONS = "communications", _("Servizi di comunicazione")
+        ADDON = "addon", _("Servizi aggiuntivi")
+        DEPOSIT = "deposit", _("Deposito cauzionale")
+        INDEMNITY = "indemnity", _("Indennizzo automatico")
+        CREDIT = "credit", _("Credito")
+        LATE_INTEREST = "late_interest", _("Interessi di mora")
+        CHARGE = "charge", _("Altri addebiti")
+        CORRECTION = "correction", _("Rettifica")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.CharField(_("descrizione"), max_length=300)
+    quantity = models.DecimalField(_("quantità"), max_digits=12, decimal_places=3, default=Decimal("1"))
+    unit = models.CharField(_("unità"), max_length=10, blank=True)
+    unit_price = models.DecimalField(_("prezzo unitario"), max_digits=13, decimal_places=6)
+    # None: outside the scope of VAT (security deposit, indemnities, interest — art. 15 DPR 633/72).
+    vat_rate = models.DecimalField(_("aliquota IVA %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = money_field(_("importo"))  # quantity × unit price, rounded once (portal.lib.money)
+
+    class Meta:
+        ordering = ["invoice", "position", "id"]
+
+    def __str__(self):
+        return self.description
+
+
+class Credit(models.Model):
+    """Money the supplier owes the customer, deducted from the next invoices: an automatic indemnity
+    (complaints answered late, late invoices, suspension without notice) or an overpayment."""
+
+    class Reason(models.TextChoices):
+        COMPLAINT_INDEMNITY = "complaint_indemnity", _("Indennizzo automatico (reclamo)")
+        LATE_INVOICE_INDEMNITY = "late_invoice_indemnity", _("Indennizzo automatico (fattura in ritardo)")
+        DEFAULT_INDEMNITY = "default_indemnity", _("Indennizzo automatico (morosità)")
+        OVERPAYMENT = "overpayment", _("Pagamento in eccesso")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credits")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="credits"
+    )
+    reason = models.CharField(_("motivo"), max_length=24, choices=Reason.choices)
+    description = models.CharField(_("descrizione"), max_length=300)
+    amount = money_field(_("importo"))
+    remaining = money_field(_("da utilizzare"))
+    created_on = models.DateField(_("riconosciuto il"))
+    # At the latest this day the indemnity must reach the customer (TIQV art. 21: 6 or 8 months).
+    pay_by = models.DateField(_("da corrispondere entro"), null=True, blank=True)
+    source_key = models.CharField(max_length=100, unique=True)  # one credit per cause, whoever asks twice
+
+    class Meta:
+        verbose_name = _("credito del cliente")
+        verbose_name_plural = _("crediti dei clienti")
+        ordering = ["created_on", "id"]
+
+    def __str__(self):
+        return f"{self.description} ({self.amount} €)"
+
+
+class CreditUse(models.Model):
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="uses")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_uses")
+    amount = money_field(_("importo"))
+
+    def __str__(self):
+        return f"{self.credit} → {self.invoice}: {self.amount}"
+
+
+class Charge(models.Model):
+    """An amount to bill on the customer's next invoice: late-payment interest, early termination charge."""
+
+    class Kind(models.TextChoices):
+        LATE_INTEREST = "late_interest", _("Interessi di mora")
+        EARLY_TERMINATION = "early_termination", _("Recupero sconti per recesso anticipato")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(max_length=300)
+    amount = money_field(_("importo"))
+    created_on = models.DateField()
+    billed_on = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    source_key = models.CharField(max_length=100, unique=True)
+
+    def __str__(self):
+        return self.description
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        SDD = "sdd", _("Addebito diretto SEPA")
+        POSTAL_SLIP = "postal_slip", _("Bollettino postale")
+        CARD = "card", _("Carta")
+        BANK_TRANSFER = "bank_transfer", _("Bonifico")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="named_payments",
+        help_text=_("La bolletta indicata dal cliente; vuoto: si paga il debito più vecchio (CG 6.1)."),
+    )
+    amount = money_field(_("importo"))
+    received_on = models.DateField(_("incassato il"))
+    method = models.CharField(_("modalità"), max_length=14, choices=Method.choices)
+    transaction_id = models.CharField(_("identificativo"), max_length=64, unique=True, null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pagamento")
+        verbose_name_plural = _("pagamenti")
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self):
+        return f"{self.amount} € · {self.received_on:%d/%m/%Y}"
+
+
+class PaymentAllocation(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    amount = money_field(_("importo"))
+
+    def __str__(self):
+        return f"{self.payment} → {self.invoice}: {self.amount}"
