@@ -1,0 +1,1 @@
+"""The billing deadline sweeps (registered with portal.deadlines on import)."""
