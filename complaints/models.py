@@ -1,0 +1,243 @@
+"""Written complaints and requests: the case, its history, its attachments, its legal clock."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Credit, Invoice
+from contracts.models import Contract, Customer, Service
+from portal.deadlines import pending_index
+
+
+class ComplaintCounter(models.Model):
+    """The last case number of a year: codes are R-2026-000123, consecutive, assigned under a row lock."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Complaint(models.Model):
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", _("Reclamo scritto")
+        INFORMATION_REQUEST = "information_request", _("Richiesta di informazioni")
+        BILLING_RECTIFICATION = "billing_rectification", _("Richiesta di rettifica di fatturazione")
+        DOUBLE_BILLING = "double_billing", _("Rettifica di doppia fatturazione")
+        TELECOM_COMPLAINT = "telecom_complaint", _("Reclamo servizi di comunicazione (Internet, Mobile)")
+
+    class Topic(models.TextChoices):
+        # ARERA's first-level classification of complaints.
+        CONTRACTS = "contratti", _("Contratti")
+        DEFAULT = "morosita", _("Morosità e sospensione")
+        MARKET = "mercato", _("Mercato")
+        BILLING = "fatturazione", _("Fatturazione")
+        METERING = "misura", _("Misura")
+        CONNECTIONS = "connessioni", _("Connessioni, lavori e qualità tecnica")
+        SOCIAL_BONUS = "bonus_sociale", _("Bonus sociale")
+        COMMERCIAL_QUALITY = "qualita_commerciale", _("Qualità commerciale")
+        OTHER = "altro", _("Altro")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Area Clienti")
+        PUBLIC_FORM = "public_form", _("Modulo online senza registrazione")
+        EMAIL = "email", _("E-mail")
+        PEC = "pec", _("PEC")
+        LETTER = "letter", _("Raccomandata")
+        PHONE = "phone", _("Telefono")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Ricevuto")
+        IN_PROGRESS = "in_progress", _("In lavorazione")
+        WAITING_CUSTOMER = "waiting_customer", _("In attesa di tue informazioni")
+        ANSWERED = "answered", _("Risposto")
+        CLOSED = "closed", _("Chiuso")
+
+    class Exclusion(models.TextChoices):
+        # TIQV 2026 art. 18, 20: when no automatic indemnity is due.
+        FORCE_MAJEURE = "force_majeure", _("Forza maggiore")
+        CUSTOMER_OR_THIRD_PARTY = (
+            "customer_or_third_party",
+            _("Causa imputabile al cliente o a terzi (documentata)"),
+        )
+        NOT_IDENTIFIABLE = "not_identifiable", _("Cliente non identificabile")
+        ALREADY_PAID = "already_paid", _("Già indennizzato nell'anno per lo stesso motivo")
+
+    OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER)
+
+    code = models.CharField(_("codice"), max_length=20, unique=True)
+    kind = models.CharField(_("tipo"), max_length=24, choices=Kind.choices)
+    topic = models.CharField(_("argomento"), max_length=24, choices=Topic.choices)
+    channel = models.CharField(_("canale"), max_length=12, choices=Channel.choices)
+    status = models.CharField(_("stato"), max_length=18, choices=Status.choices, default=Status.RECEIVED)
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("cliente"),
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("bolletta contestata"),
+    )
+    # As the sender wrote them (public form, letters): kept even when the customer is identified.
+    sender_name = models.CharField(_("nome o ragione sociale"), max_length=200)
+    sender_tax_id = models.CharField(_("codice fiscale o partita IVA"), max_length=16, blank=True)
+    sender_email = models.EmailField(_("e-mail"), blank=True)
+    supply_reference = models.CharField(_("POD, PDR o codice cliente"), max_length=20, blank=True)
+    supply_address = models.CharField(_("indirizzo di fornitura"), max_length=300, blank=True)
+    reply_address = models.CharField(_("indirizzo per la risposta"), max_length=300)
+    reply_address_confirmed = models.BooleanField(_("recapito per la risposta confermato"), default=False)
+    description = models.TextField(_("descrizione"))
+
+    # The clock: online and e-mail complaints count from the sending date (TIQV; AR).
+    sent_on = models.DateField(_("inviato il"))
+    received_on = models.DateField(_("ricevuto il"))
+    four_monthly_billing = models.BooleanField(_("fatturazione quadrimestrale"), default=False)
+    answer_due_on = models.DateField(_("risposta entro"))
+    reminder_due_on = models.DateField(
+        null=True, blank=True
+    )  # next staff reminder: 5 days before, then on the day
+    overdue_on = models.DateField(null=True, blank=True)  # the day after the answer-by date
+    overdue = models.BooleanField(_("in ritardo"), default=False)
+    conciliation_due_on = models.DateField(null=True, blank=True)
+    conciliation_notified_on = models.DateField(null=True, blank=True)
+    delay_cause = models.TextField(_("causa del ritardo"), blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_complaints",
+        verbose_name=_("assegnato a"),
+    )
+
+    # The reasoned reply, in the four sections ARERA asks for.
+    reply_complaint = models.TextField(_("Il Suo reclamo"), blank=True)
+    reply_checks = models.TextField(_("Le nostre verifiche"), blank=True)
+    reply_conclusions = models.TextField(_("Le nostre conclusioni"), blank=True)
+    reply_rights = models.TextField(_("I Suoi diritti"), blank=True)
+    answered_on = models.DateField(_("risposto il"), null=True, blank=True)
+    unsatisfactory = models.BooleanField(_("risposta non soddisfacente per il cliente"), default=False)
+
+    indemnity_amount = models.DecimalField(
+        _("indennizzo"), max_digits=13, decimal_places=2, null=True, blank=True
+    )
+    indemnity_exclusion = models.CharField(
+        _("esclusione dell'indennizzo"), max_length=24, choices=Exclusion.choices, blank=True
+    )
+    indemnity_exclusion_reason = models.TextField(_("motivo dell'esclusione"), blank=True)
+    indemnity_credit = models.ForeignKey(
+        Credit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # A double submit (double click, retry) carries the same token and finds this case again.
+    submission_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    tracking_secret = models.CharField(max_length=43, default=secrets.token_urlsafe, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reclamo o richiesta")
+        verbose_name_plural = _("reclami e richieste")
+        ordering = ["-received_on", "-id"]
+        indexes = [
+            pending_index(
+                due_field="reminder_due_on",
+                condition=models.Q(answered_on__isnull=True),
+                name="complaint_reminder_due",
+            ),
+            pending_index(
+                due_field="overdue_on",
+                condition=models.Q(answered_on__isnull=True, overdue=False),
+                name="complaint_overdue_due",
+            ),
+            pending_index(
+                due_field="conciliation_due_on",
+                condition=models.Q(answered_on__isnull=True, conciliation_notified_on__isnull=True),
+                name="complaint_conciliation_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.get_kind_display()}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class ComplaintEvent(models.Model):
+    """The case history: every action, by whom and when; messages both ways; internal notes."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", _("Ricevuto")
+        ASSIGNED = "assigned", _("Assegnato")
+        NOTE = "note", _("Nota interna")
+        MESSAGE_TO_CUSTOMER = "message_to_customer", _("Messaggio al cliente")
+        MESSAGE_FROM_CUSTOMER = "message_from_customer", _("Messaggio del cliente")
+        INFORMATION_REQUESTED = "information_requested", _("Richiesta di informazioni al cliente")
+        RECLASSIFIED = "reclassified", _("Riclassificato")
+        STATUS_REPORT = "status_report", _("Resoconto sullo stato richiesto")
+        REMINDER = "reminder", _("Promemoria")
+        OVERDUE = "overdue", _("Scaduto il termine di risposta")
+        REPLIED = "replied", _("Risposta motivata inviata")
+        INDEMNITY = "indemnity", _("Indennizzo automatico")
+        UNSATISFACTORY = "unsatisfactory", _("Risposta segnalata come non soddisfacente")
+        CONCILIATION = "conciliation", _("Informato sulla conciliazione")
+        CLOSED = "closed", _("Chiuso")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    internal = models.BooleanField(default=False)  # staff only: never shown to the customer
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.complaint.code}: {self.get_kind_display()}"
+
+
+def attachment_path(instance, filename):
+    # Random names: an uploaded file name never reaches the file system.
+    return f"complaints/{instance.complaint.code}/{secrets.token_hex(12)}"
+
+
+class ComplaintAttachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(
+        ComplaintEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.original_name

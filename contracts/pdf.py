@@ -1,14 +1,19 @@
 """Context of the contract letters (renewal notice, withdrawal receipt, change of conditions)."""
 
+from datetime import date
+
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
 
 
-def letter_context(customer: Customer, contract: Contract, **extra) -> dict:
-    """Addressee and references shared by every contract letter (pdf/base.html reads these names)."""
+def letter_context(customer: Customer, contract: Contract, *, document_date: date, **extra) -> dict:
+    """Addressee and references shared by every contract letter (pdf/base.html reads these names).
+
+    `document_date` is the day the letter is sent (the sweep's day, also when run with --now)."""
     return {
+        "document_date": document_date,
         "recipient_name": customer.display_name,
         "recipient_address": [
             customer.billing_street,

@@ -93,6 +93,7 @@ def send_renewal_notice(contract: Contract, *, today: date, late: bool) -> None:
     context = letter_context(
         customer,
         contract,
+        document_date=today,
         expires_on=contract.expires_on,
         next_expiry=deadlines.contract_expiry(contract.expires_on),
         sent_on=today,
@@ -215,7 +216,13 @@ def request_withdrawal(
 
 def _send_withdrawal_receipt(withdrawal: WithdrawalRequest, quote: WithdrawalQuote) -> None:
     customer = withdrawal.contract.customer
-    context = letter_context(customer, withdrawal.contract, withdrawal=withdrawal, quote=quote)
+    context = letter_context(
+        customer,
+        withdrawal.contract,
+        document_date=withdrawal.received_on,
+        withdrawal=withdrawal,
+        quote=quote,
+    )
     notify(
         customer=customer,
         template_key="withdrawal_receipt",
@@ -361,7 +368,9 @@ def announce_condition_change_to(*, change: ConditionChange, contract: Contract,
     if not created:
         return False
     customer = contract.customer
-    context = letter_context(customer, contract, change=change, notice=notice, sent_on=sent_on)
+    context = letter_context(
+        customer, contract, document_date=sent_on, change=change, notice=notice, sent_on=sent_on
+    )
     notify(
         customer=customer,
         template_key="condition_change",

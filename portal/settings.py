@@ -58,10 +58,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PortalLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -180,6 +180,9 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
+
+# The portal's public address, for links in e-mails sent by workers (no request to take it from).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
 # time of a notice (CG 9.3) by default; raise it to send earlier.

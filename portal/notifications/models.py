@@ -37,9 +37,14 @@ class Communication(models.Model):
     customer = models.ForeignKey(
         "contracts.Customer",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="communications",
         verbose_name=_("cliente"),
     )
+    # Who it is for when the sender is not (yet) identified as a customer, e.g. the public complaint form.
+    recipient_name = models.CharField(_("destinatario"), max_length=200, blank=True)
+    recipient_email = models.EmailField(_("e-mail del destinatario"), blank=True)
     template_key = models.CharField(_("modello"), max_length=64)
     language = models.CharField(_("lingua"), max_length=8)
     subject = models.CharField(_("oggetto"), max_length=255)

@@ -5,6 +5,7 @@ Time is always a parameter (`now`); only the tasks, views and admin read the clo
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -38,9 +39,20 @@ CLAIM_TIMEOUT = timedelta(minutes=20)
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Someone not (yet) identified as a customer: the public complaint form's sender. Reached by e-mail only,
+    and never in an inbox."""
+
+    name: str
+    email: str
+    language: str = "it"
+
+
 def notify(
     *,
-    customer: Customer,
+    customer: Customer | None = None,
+    recipient: Recipient | None = None,
     template_key: str,
     context: dict,
     channels: Iterable[str],
@@ -56,18 +68,28 @@ def notify(
     returns the communication already written, even from another process at the same moment; nothing is
     rendered or queued twice.
     """
+    if (customer is None) == (recipient is None):
+        raise ValueError("a communication goes to a customer or to a recipient, exactly one of them")
     existing = Communication.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return _same_communication(existing, customer=customer, template_key=template_key)
 
     channels = list(dict.fromkeys(channels))
-    addresses = {channel: _address(customer, channel) for channel in channels}
-    language = rendering.supported_language(customer.language)
+    if customer is not None:
+        addresses = {channel: _address(customer, channel) for channel in channels}
+        recipient_name, language = customer.display_name, customer.language
+    else:
+        if channels != [Delivery.Channel.EMAIL]:
+            raise ValueError("a recipient who is not a customer is reached by e-mail only")
+        addresses = {Delivery.Channel.EMAIL: recipient.email}
+        recipient_name, language = recipient.name, recipient.language
+    language = rendering.supported_language(language)
     rendered = rendering.render_communication(
         template_key=template_key,
         context={
             **context,
             "customer": customer,
+            "recipient_name": recipient_name,
             "supplier": settings.SUPPLIER,
             "has_document": bool(document),
         },
@@ -75,6 +97,8 @@ def notify(
     )
     communication = Communication(
         customer=customer,
+        recipient_name=recipient_name,
+        recipient_email=recipient.email if recipient else "",
         template_key=template_key,
         language=language,
         subject=rendered.subject,
@@ -118,9 +142,11 @@ def notify(
     return communication
 
 
-def _same_communication(existing: Communication, *, customer: Customer, template_key: str) -> Communication:
+def _same_communication(
+    existing: Communication, *, customer: Customer | None, template_key: str
+) -> Communication:
     # A dedupe key names one notice to one customer; reusing it for another is a bug, never a duplicate.
-    if existing.customer_id != customer.pk or existing.template_key != template_key:
+    if existing.customer_id != (customer.pk if customer else None) or existing.template_key != template_key:
         raise ValueError(
             f"dedupe key {existing.dedupe_key!r} already names communication {existing.pk} "
             f"({existing.template_key}) to customer {existing.customer_id}"

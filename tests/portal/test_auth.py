@@ -93,3 +93,15 @@ def test_staff_sees_the_portal_branding_in_admin(client, staff_user, password):
     client.post(reverse("admin:login"), {"username": staff_user.email, "password": password})
     html = client.get(reverse("admin:index")).content.decode()
     assert "Optima · Back office Area Clienti" in html
+
+
+def test_an_english_browser_still_gets_italian_until_the_customer_switches(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="it">' in html
+
+
+def test_a_customer_who_prefers_english_gets_english_after_login(client, alice, password):
+    alice.user.language = "en"
+    alice.user.save()
+    client.post(reverse("login"), {"username": "alice@example.it", "password": password})
+    assert '<html lang="en">' in client.get("/").content.decode()

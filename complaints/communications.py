@@ -1,0 +1,97 @@
+"""What the complainant receives: acknowledgement with the case code and a PDF copy of the filed form, the
+reasoned reply letter, requests for information, status reports, the conciliation notice.
+
+Everything goes through the notification outbox; a sender not identified as a customer (public form) is
+reached by e-mail at the address they gave.
+"""
+
+from django.utils import timezone
+
+from complaints.models import Complaint, ComplaintEvent
+from portal.lib.dates import rome_date
+from portal.lib.pdf import render_pdf
+from portal.notifications.services import Recipient, notify
+
+
+def _send(
+    complaint: Complaint, template_key: str, *, dedupe: str, context=None, document=None, document_name=""
+):
+    if complaint.customer is not None:
+        who = {"customer": complaint.customer}
+        language = complaint.customer.language
+    elif complaint.sender_email:
+        who = {"recipient": Recipient(name=complaint.sender_name, email=complaint.sender_email)}
+        language = "it"
+    else:
+        return None  # a letter or phone complaint from someone unknown: staff reply by post
+    return notify(
+        **who,
+        template_key=template_key,
+        context={"complaint": complaint, **(context or {})},
+        channels=["email"],
+        dedupe_key=f"complaints.{dedupe}",
+        document=document(language) if document else None,
+        document_name=document_name,
+        about=complaint,
+    )
+
+
+def form_context(complaint: Complaint) -> dict:
+    return {"complaint": complaint, "filled": True, "document_date": complaint.sent_on}
+
+
+def acknowledge(complaint: Complaint):
+    """The acknowledgement (AGCOM: with the identification code) and the customer's copy of the form."""
+    return _send(
+        complaint,
+        "complaint_ack",
+        dedupe=f"ack:{complaint.pk}",
+        document=lambda language: render_pdf(
+            "pdf/complaint_form.html", form_context(complaint), language=language
+        ),
+        document_name=f"reclamo-{complaint.code}.pdf",
+    )
+
+
+def reply_context(complaint: Complaint) -> dict:
+    return {
+        "complaint": complaint,
+        "document_date": complaint.answered_on or rome_date(timezone.now()),
+        "recipient_name": complaint.sender_name,
+        "recipient_address": complaint.reply_address,
+        "customer_code": complaint.customer.code if complaint.customer else "",
+        "reference": complaint.code,
+    }
+
+
+def render_reply_letter(complaint: Complaint, language: str | None = None) -> bytes:
+    """The reasoned reply letter; staff preview it before sending with the same function."""
+    return render_pdf("pdf/complaint_reply.html", reply_context(complaint), language=language)
+
+
+def reply(complaint: Complaint):
+    return _send(
+        complaint,
+        "complaint_reply",
+        dedupe=f"reply:{complaint.pk}",
+        document=lambda language: render_reply_letter(complaint, language),
+        document_name=f"risposta-{complaint.code}.pdf",
+    )
+
+
+def information_requested(complaint: Complaint, *, text: str):
+    count = complaint.events.filter(kind=ComplaintEvent.Kind.INFORMATION_REQUESTED).count()
+    return _send(
+        complaint,
+        "complaint_information_requested",
+        dedupe=f"info:{complaint.pk}:{count}",
+        context={"request_text": text},
+    )
+
+
+def status_report(complaint: Complaint, *, event: ComplaintEvent):
+    return _send(complaint, "complaint_status_report", dedupe=f"status:{event.pk}", context={"event": event})
+
+
+def conciliation_available(complaint: Complaint):
+    return _send(complaint, "complaint_conciliation", dedupe=f"conciliation:{complaint.pk}")

@@ -1,0 +1,405 @@
+"""Complaints and written requests: filing, working the case, the reasoned reply, the indemnity.
+
+The legal clock is stored on the case (answer_due_on and the sweep dates derived from it) from the pure
+rules in complaints/deadlines.py, by receipt date. Sending the reasoned reply stops it; a late reply
+computes the automatic indemnity and creates the credit that billing deducts from the next invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from billing.models import Credit
+from billing.services import grant_indemnity
+from complaints import communications, deadlines, staff_alerts
+from complaints.models import Complaint, ComplaintAttachment, ComplaintCounter, ComplaintEvent
+from contracts.models import Contract, Customer, Service
+from portal.lib.dates import add_days
+
+REMINDER_DAYS_BEFORE = 5
+
+
+def _next_code(year: int) -> str:
+    ComplaintCounter.objects.get_or_create(year=year)
+    counter = ComplaintCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"R-{year}-{counter.last_number:06d}"
+
+
+def _set_clock(complaint: Complaint) -> None:
+    """Every date the sweeps look at, from the kind and the receipt date (recomputed on reclassification)."""
+    due = deadlines.answer_due_date(complaint.kind, complaint.received_on, complaint.four_monthly_billing)
+    complaint.answer_due_on = due
+    complaint.reminder_due_on = add_days(due, -REMINDER_DAYS_BEFORE)
+    complaint.overdue_on = add_days(due, 1)
+    complaint.conciliation_due_on = deadlines.conciliation_available_on(complaint.sent_on)
+
+
+@transaction.atomic
+def file_complaint(
+    *,
+    kind: str,
+    topic: str,
+    channel: str,
+    description: str,
+    sent_on: date,
+    received_on: date | None = None,
+    customer: Customer | None = None,
+    contract: Contract | None = None,
+    service: Service | None = None,
+    invoice=None,
+    sender_name: str = "",
+    sender_tax_id: str = "",
+    sender_email: str = "",
+    supply_reference: str = "",
+    reply_address: str = "",
+    reply_address_confirmed: bool = False,
+    attachments: Iterable[UploadedFile] = (),
+    submission_token: str | None = None,
+    by=None,
+) -> Complaint:
+    """Register a complaint or request. Online and e-mail ones are received on the day they are sent.
+
+    A complaint whose supply cannot be identified is handled as an information request, and the reply asks
+    for what is missing; when in doubt it stays a complaint (REGULATION.md). The same submission token
+    returns the case already filed (double click, retry)."""
+    if submission_token:
+        existing = Complaint.objects.filter(submission_token=submission_token).first()
+        if existing is not None:
+            return existing
+    if service is not None and contract is None:
+        contract = service.contract
+    if contract is not None and customer is None:
+        customer = contract.customer
+    identified_supply = service is not None or contract is not None or bool(supply_reference)
+    if kind == Complaint.Kind.COMPLAINT and not identified_supply:
+        kind = Complaint.Kind.INFORMATION_REQUEST
+    if customer is not None:
+        sender_name = sender_name or customer.display_name
+        sender_tax_id = sender_tax_id or customer.partita_iva or customer.codice_fiscale
+        sender_email = sender_email or customer.email
+        reply_address = reply_address or customer.reply_address
+    if not reply_address:
+        raise ValidationError({"reply_address": _("Indica dove vuoi ricevere la risposta scritta.")})
+    complaint = Complaint(
+        code=_next_code(sent_on.year),
+        kind=kind,
+        topic=topic,
+        channel=channel,
+        customer=customer,
+        contract=contract,
+        service=service,
+        invoice=invoice,
+        sender_name=sender_name,
+        sender_tax_id=sender_tax_id,
+        sender_email=sender_email,
+        supply_reference=supply_reference or (service.identifier if service else ""),
+        supply_address=service.supply_address if service else "",
+        reply_address=reply_address,
+        reply_address_confirmed=reply_address_confirmed,
+        description=description,
+        sent_on=sent_on,
+        received_on=received_on or sent_on,
+        four_monthly_billing=False,
+        submission_token=submission_token or None,
+    )
+    _set_clock(complaint)
+    try:
+        with transaction.atomic():
+            complaint.save()
+    except IntegrityError:
+        # The same submission raced us in another request: that one is the case.
+        return Complaint.objects.get(submission_token=submission_token)
+    event = _record(complaint, ComplaintEvent.Kind.FILED, by=by, text=complaint.get_channel_display())
+    for upload in attachments:
+        attach(complaint=complaint, upload=upload, by=by, event=event)
+    if complaint.invoice is not None and complaint.kind == Complaint.Kind.BILLING_RECTIFICATION:
+        _protect_invoice_from_dunning(complaint)
+    communications.acknowledge(complaint)
+    return complaint
+
+
+def _protect_invoice_from_dunning(complaint: Complaint) -> None:
+    """An anomalous invoice under a rectification complaint cannot lead to suspension before the reply."""
+    from billing import dunning
+
+    if dunning.is_anomalous_for_complaint(
+        invoice=complaint.invoice, complaint_received_on=complaint.received_on
+    ):
+        dunning.block_dunning(
+            invoice=complaint.invoice, reason=_("Reclamo %(code)s") % {"code": complaint.code}
+        )
+
+
+def _record(
+    complaint: Complaint, kind: str, *, by=None, text: str = "", internal: bool = False
+) -> ComplaintEvent:
+    return ComplaintEvent.objects.create(
+        complaint=complaint, kind=kind, text=text, internal=internal, actor=by
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Attachments
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Checked on the file's first bytes, never on its name or the browser's word.
+SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+
+
+def sniff_content_type(upload: UploadedFile) -> str | None:
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def validate_attachment(upload: UploadedFile) -> str:
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            _("Il file «%(name)s» supera 10 MB.") % {"name": upload.name}, code="attachment_too_large"
+        )
+    content_type = sniff_content_type(upload)
+    if content_type is None:
+        raise ValidationError(
+            _("Il file «%(name)s» non è un PDF, un JPEG o un PNG.") % {"name": upload.name},
+            code="attachment_type",
+        )
+    return content_type
+
+
+def attach(
+    *, complaint: Complaint, upload: UploadedFile, by=None, event=None, internal=False
+) -> ComplaintAttachment:
+    content_type = validate_attachment(upload)
+    if complaint.attachments.filter(internal=False).count() >= MAX_ATTACHMENTS and not internal:
+        raise ValidationError(_("Si possono allegare al massimo 5 file."), code="too_many_attachments")
+    attachment = ComplaintAttachment(
+        complaint=complaint,
+        event=event,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        internal=internal,
+        uploaded_by=by,
+    )
+    attachment.file.save(upload.name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Working the case
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _open_case(complaint: Complaint) -> Complaint:
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if not complaint.is_open:
+        raise ValidationError(
+            _("Il caso %(code)s è già chiuso o ha già una risposta.") % {"code": complaint.code}
+        )
+    return complaint
+
+
+@transaction.atomic
+def assign(*, complaint: Complaint, to, by) -> Complaint:
+    complaint = _open_case(complaint)
+    complaint.assignee = to
+    if complaint.status == Complaint.Status.RECEIVED:
+        complaint.status = Complaint.Status.IN_PROGRESS
+    complaint.save(update_fields=["assignee", "status"])
+    _record(complaint, ComplaintEvent.Kind.ASSIGNED, by=by, text=str(to), internal=True)
+    return complaint
+
+
+@transaction.atomic
+def add_note(*, complaint: Complaint, text: str, by) -> ComplaintEvent:
+    return _record(complaint, ComplaintEvent.Kind.NOTE, by=by, text=text, internal=True)
+
+
+@transaction.atomic
+def ask_customer(*, complaint: Complaint, text: str, by) -> Complaint:
+    """Ask the customer for information. The clock does not stop: the answer is still due by the same day."""
+    complaint = _open_case(complaint)
+    complaint.status = Complaint.Status.WAITING_CUSTOMER
+    complaint.save(update_fields=["status"])
+    _record(complaint, ComplaintEvent.Kind.INFORMATION_REQUESTED, by=by, text=text)
+    communications.information_requested(complaint, text=text)
+    return complaint
+
+
+@transaction.atomic
+def customer_message(
+    *, complaint: Complaint, text: str, attachments: Iterable[UploadedFile] = (), by=None
+) -> ComplaintEvent:
+    """A message from the customer on an open case. A reminder within the deadline is not a new complaint."""
+    complaint = _open_case(complaint)
+    if complaint.status == Complaint.Status.WAITING_CUSTOMER:
+        complaint.status = Complaint.Status.IN_PROGRESS
+        complaint.save(update_fields=["status"])
+    event = _record(complaint, ComplaintEvent.Kind.MESSAGE_FROM_CUSTOMER, by=by, text=text)
+    for upload in attachments:
+        attach(complaint=complaint, upload=upload, by=by, event=event)
+    return event
+
+
+@transaction.atomic
+def reclassify(*, complaint: Complaint, kind: str, reason: str, by) -> Complaint:
+    """Complaint ↔ information request (and the other kinds): the answer-by date follows the new kind,
+    still counted from the original receipt date."""
+    complaint = _open_case(complaint)
+    old = complaint.get_kind_display()
+    complaint.kind = kind
+    _set_clock(complaint)
+    complaint.save()
+    _record(
+        complaint,
+        ComplaintEvent.Kind.RECLASSIFIED,
+        by=by,
+        text=f"{old} → {complaint.get_kind_display()}: {reason}",
+    )
+    return complaint
+
+
+@transaction.atomic
+def request_status_report(*, complaint: Complaint, by=None) -> ComplaintEvent:
+    """AGCOM 255/24/CONS: the customer may ask at any time how the case stands; the answer is the history."""
+    event = _record(complaint, ComplaintEvent.Kind.STATUS_REPORT, by=by, text=complaint.get_status_display())
+    communications.status_report(complaint, event=event)
+    return event
+
+
+@transaction.atomic
+def exclude_indemnity(*, complaint: Complaint, exclusion: str, reason: str, by) -> Complaint:
+    """Record, before the reply, why no automatic indemnity is due (TIQV art. 18, 20). A reason is required."""
+    complaint = _open_case(complaint)
+    if not reason.strip():
+        raise ValidationError({"indemnity_exclusion_reason": _("Indica il motivo dell'esclusione.")})
+    complaint.indemnity_exclusion = exclusion
+    complaint.indemnity_exclusion_reason = reason
+    complaint.save(update_fields=["indemnity_exclusion", "indemnity_exclusion_reason"])
+    _record(
+        complaint,
+        ComplaintEvent.Kind.INDEMNITY,
+        by=by,
+        internal=True,
+        text=f"{complaint.get_indemnity_exclusion_display()}: {reason}",
+    )
+    return complaint
+
+
+@transaction.atomic
+def send_reply(*, complaint: Complaint, answered_on: date, by) -> Complaint:
+    """Send the reasoned reply: the sending date stops the clock. A late reply creates the indemnity credit."""
+    complaint = _open_case(complaint)
+    sections = [
+        complaint.reply_complaint,
+        complaint.reply_checks,
+        complaint.reply_conclusions,
+        complaint.reply_rights,
+    ]
+    if not all(section.strip() for section in sections):
+        raise ValidationError(_("La risposta motivata deve avere tutte e quattro le sezioni."))
+    if answered_on < complaint.received_on:
+        raise ValidationError(_("La risposta non può precedere la ricezione del reclamo."))
+    complaint.answered_on = answered_on
+    complaint.status = Complaint.Status.ANSWERED
+    complaint.reminder_due_on = None
+    amount = deadlines.indemnity_amount(
+        complaint.kind, complaint.received_on, answered_on, complaint.four_monthly_billing
+    )
+    if amount and not complaint.indemnity_exclusion and complaint.customer is not None:
+        complaint.indemnity_amount = amount
+        complaint.indemnity_credit = grant_indemnity(
+            customer=complaint.customer,
+            contract=complaint.contract,
+            reason=Credit.Reason.COMPLAINT_INDEMNITY,
+            amount=amount,
+            created_on=answered_on,
+            source_key=f"complaint:{complaint.pk}",
+            months_to_pay=8 if complaint.four_monthly_billing else 6,
+        )
+    complaint.save()
+    _record(complaint, ComplaintEvent.Kind.REPLIED, by=by)
+    communications.reply(complaint)
+    if complaint.indemnity_amount:
+        _record(complaint, ComplaintEvent.Kind.INDEMNITY, by=by, text=f"{complaint.indemnity_amount} €")
+    if complaint.invoice is not None and complaint.invoice.dunning_blocked:
+        from billing import dunning
+
+        dunning.unblock_dunning(invoice=complaint.invoice)
+    return complaint
+
+
+@transaction.atomic
+def mark_unsatisfactory(*, complaint: Complaint, by=None) -> Complaint:
+    """The customer finds the reply unsatisfactory: conciliation becomes available at once."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.answered_on is None:
+        raise ValidationError(_("Puoi segnalare la risposta come non soddisfacente dopo averla ricevuta."))
+    complaint.unsatisfactory = True
+    complaint.save(update_fields=["unsatisfactory"])
+    _record(complaint, ComplaintEvent.Kind.UNSATISFACTORY, by=by)
+    return complaint
+
+
+@transaction.atomic
+def close(*, complaint: Complaint, by) -> Complaint:
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if complaint.answered_on is None:
+        raise ValidationError(_("Un caso si chiude dopo la risposta motivata."))
+    complaint.status = Complaint.Status.CLOSED
+    complaint.save(update_fields=["status"])
+    _record(complaint, ComplaintEvent.Kind.CLOSED, by=by)
+    return complaint
+
+
+def conciliation_available(complaint: Complaint, *, today: date) -> bool:
+    """After an unsatisfactory reply, or 40 days after sending without a reply (AR)."""
+    if complaint.unsatisfactory:
+        return True
+    return complaint.answered_on is None and today >= deadlines.conciliation_available_on(complaint.sent_on)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sweep acts
+# ---------------------------------------------------------------------------------------------------------
+
+
+def remind_staff(complaint: Complaint, *, today: date) -> None:
+    """5 days before the answer-by date, then on the day: remind the assignee (or the supervisors)."""
+    on_the_day = complaint.reminder_due_on >= complaint.answer_due_on
+    complaint.reminder_due_on = None if on_the_day else complaint.answer_due_on
+    complaint.save(update_fields=["reminder_due_on"])
+    text = _("Risposta dovuta oggi") if on_the_day else _("Risposta dovuta entro 5 giorni")
+    _record(complaint, ComplaintEvent.Kind.REMINDER, text=text, internal=True)
+    staff_alerts.queue(complaint=complaint, subject=f"{complaint.code}: {text}", to_assignee=True)
+
+
+def mark_overdue(complaint: Complaint, *, today: date) -> None:
+    complaint.overdue = True
+    complaint.save(update_fields=["overdue"])
+    _record(complaint, ComplaintEvent.Kind.OVERDUE, internal=True)
+    staff_alerts.queue(
+        complaint=complaint,
+        subject=_("%(code)s: termine di risposta scaduto il %(day)s")
+        % {"code": complaint.code, "day": complaint.answer_due_on.strftime("%d/%m/%Y")},
+        to_assignee=False,
+    )
+
+
+def tell_about_conciliation(complaint: Complaint, *, today: date) -> None:
+    complaint.conciliation_notified_on = today
+    complaint.save(update_fields=["conciliation_notified_on"])
+    _record(complaint, ComplaintEvent.Kind.CONCILIATION)
+    communications.conciliation_available(complaint)
