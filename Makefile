@@ -39,12 +39,12 @@ run: seed
 test: install
 	@url=$$(scripts/test-database-url) || exit 1; \
 	scripts/ensure-redis; \
-	DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL="$$url" $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 # Quicker local iterations: no browser journeys.
 test-fast: install
 	@url=$$(scripts/test-database-url) || exit 1; \
-	DATABASE_URL="$$url" $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	DATABASE_URL="$$url" $(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
 
 bench: install
 	@url=$$(scripts/test-database-url) || exit 1; \

@@ -122,6 +122,15 @@ class Invoice(models.Model):
     supplies = models.JSONField(default=list, blank=True)  # per supply: kind, identifier, address, readings…
     payment_notice_code = models.CharField(_("codice avviso di pagamento"), max_length=18, blank=True)
 
+    # Dunning (billing/dunning.py). The day the invoice becomes due for a default notice: set at issue (due
+    # date + DEFAULT_NOTICE_AFTER_DAYS_OVERDUE), cleared when a notice takes the invoice in, set again if that
+    # notice is cancelled while the invoice is still unpaid.
+    dunning_due_on = models.DateField(_("sollecitabile dal"), null=True, blank=True)
+    # An anomalous invoice under a billing-rectification complaint cannot lead to suspension before the
+    # reasoned reply (ARERA): the complaints app blocks it through dunning.block_dunning.
+    dunning_blocked = models.BooleanField(_("solleciti bloccati"), default=False)
+    dunning_blocked_reason = models.CharField(_("motivo del blocco"), max_length=300, blank=True)
+
     total_taxable = money_field(_("imponibile"))
     total_vat = money_field(_("IVA"))
     total_outside_vat = money_field(_("importi fuori campo IVA"))
@@ -151,6 +160,16 @@ class Invoice(models.Model):
                 due_field="due_on",
                 condition=models.Q(status__in=["issued", "partially_paid"]),
                 name="invoice_open_due",
+            ),
+            # The default-notice sweep: unpaid invoices not yet in a notice, by the day they become due for one.
+            pending_index(
+                due_field="dunning_due_on",
+                condition=models.Q(
+                    status__in=["issued", "partially_paid", "overdue"],
+                    dunning_blocked=False,
+                    dunning_due_on__isnull=False,
+                ),
+                name="invoice_dunning_due",
             ),
             models.Index(fields=["customer", "-issued_on"], name="invoice_customer_issued"),
         ]
@@ -312,3 +331,263 @@ class PaymentAllocation(models.Model):
 
     def __str__(self):
         return f"{self.payment} → {self.invoice}: {self.amount}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dunning: the default notice (costituzione in mora) and what follows it (billing/dunning.py)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class DefaultNotice(models.Model):
+    """A costituzione in mora (CG 6.2): one per customer, covering all their invoices overdue at the time.
+
+    The daily sweep prepares it and keeps adding newly overdue invoices while it is only *prepared*; the
+    letter (raccomandata) or PEC freezes the invoices and amounts. Staff record the dispatch — its date starts
+    the 40-day payment term — and, when known, the delivery date; the earliest day a suspension may be asked
+    for follows from both (`suspension_allowed_on`, swept daily).
+    """
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", _("Da inviare")
+        DISPATCHED = "dispatched", _("Inviata")
+        CLOSED_PAID = "closed_paid", _("Chiusa: pagata")
+        SUSPENSION_ALLOWED = "suspension_allowed", _("Sospensione consentita")
+        POWER_REDUCED = "power_reduced", _("Potenza ridotta al 15%")
+        SUSPENSION_REQUESTED = "suspension_requested", _("Intervento richiesto al distributore")
+        SUSPENDED = "suspended", _("Fornitura sospesa")
+        REACTIVATED = "reactivated", _("Riattivata")
+        CANCELLED = "cancelled", _("Annullata")
+
+    # The notice still counts against the customer: its invoices are not taken by a new notice.
+    OPEN_STATUSES = (
+        Status.PREPARED,
+        Status.DISPATCHED,
+        Status.SUSPENSION_ALLOWED,
+        Status.POWER_REDUCED,
+        Status.SUSPENSION_REQUESTED,
+        Status.SUSPENDED,
+    )
+    # Full payment closes the notice while no intervention has been asked of the distributor yet.
+    CLOSABLE_BY_PAYMENT = (Status.PREPARED, Status.DISPATCHED, Status.SUSPENSION_ALLOWED)
+
+    class Channel(models.TextChoices):
+        PEC = "pec", _("PEC")
+        RACCOMANDATA = "raccomandata", _("Raccomandata A/R")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="default_notices", verbose_name=_("cliente")
+    )
+    status = models.CharField(_("stato"), max_length=20, choices=Status.choices, default=Status.PREPARED)
+    prepared_on = models.DateField(_("predisposta il"))
+    invoices = models.ManyToManyField(
+        Invoice, through="DefaultNoticeItem", related_name="default_notices", verbose_name=_("bollette")
+    )
+    total_due = money_field(_("importo da pagare"))
+    channel = models.CharField(_("canale"), max_length=12, choices=Channel.choices)
+    # CG 6.2 / TIMOE: a new notice within 90 days of the last suspension request may use shorter terms.
+    # Flagged for staff; the portal always applies the ordinary terms.
+    repeat_default = models.BooleanField(
+        _("morosità reiterata"),
+        default=False,
+        help_text=_(
+            "Una richiesta di sospensione negli ultimi 90 giorni: i termini potrebbero essere ridotti "
+            "(art. 6.2), ma è una decisione del personale. Il portale applica i termini ordinari."
+        ),
+    )
+    # The letter or PEC, written to the outbox when staff send the notice.
+    communication = models.ForeignKey(
+        "notifications.Communication",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("comunicazione"),
+    )
+
+    sent_on = models.DateField(_("inviata il"), null=True, blank=True)
+    tracking_number = models.CharField(_("numero di raccomandata / PEC"), max_length=255, blank=True)
+    dispatch_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invio registrato da"),
+    )
+    dispatch_recorded_at = models.DateTimeField(_("invio registrato il"), null=True, blank=True)
+    received_on = models.DateField(_("ricevuta il"), null=True, blank=True)
+    receipt_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ricezione registrata da"),
+    )
+    receipt_recorded_at = models.DateTimeField(_("ricezione registrata il"), null=True, blank=True)
+
+    # 40 days from sending (CG 6.2): billing.deadlines.default_notice_payment_deadline(sent_on).
+    payment_due_on = models.DateField(_("termine di pagamento"), null=True, blank=True)
+    # The first day a power reduction or suspension may be asked for (CG 6.2, TIMOE/TIMG), for the supply
+    # that allows it first; each supply's own day is checked when a step is recorded (dunning.py).
+    suspension_allowed_on = models.DateField(_("sospensione consentita dal"), null=True, blank=True)
+
+    payment_proven_on = models.DateField(_("pagamento dimostrato il"), null=True, blank=True)
+    closed_on = models.DateField(_("chiusa il"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chiusa da"),
+        help_text=_("Vuoto: chiusa dal sistema (pagamento)."),
+    )
+    cancel_reason = models.CharField(_("motivo dell'annullamento"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("costituzione in mora")
+        verbose_name_plural = _("costituzioni in mora")
+        ordering = ["-prepared_on", "-id"]
+        constraints = [
+            # The sweep adds newly overdue invoices to the customer's notice until it is sent: one at a time.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status="prepared", communication__isnull=True),
+                name="one_collecting_notice_per_customer",
+            ),
+        ]
+        indexes = [
+            pending_index(
+                due_field="suspension_allowed_on",
+                condition=models.Q(status="dispatched"),
+                name="notice_suspension_allowed_due",
+            ),
+            models.Index(fields=["customer", "-sent_on"], name="notice_customer_sent"),
+            models.Index(
+                fields=["status", "id"],
+                condition=models.Q(
+                    status__in=[
+                        "prepared",
+                        "dispatched",
+                        "suspension_allowed",
+                        "power_reduced",
+                        "suspension_requested",
+                        "suspended",
+                    ]
+                ),
+                name="notice_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{_('Costituzione in mora')} {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.prepared_on.year}/{self.pk or 0:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_collecting(self) -> bool:
+        """Prepared and not yet written: the sweep may still add invoices to it."""
+        return self.status == self.Status.PREPARED and self.communication_id is None
+
+
+class DefaultNoticeItem(models.Model):
+    """An invoice covered by a notice, with what was still due on it when the notice was written."""
+
+    notice = models.ForeignKey(
+        DefaultNotice, on_delete=models.CASCADE, related_name="items", verbose_name=_("costituzione in mora")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="default_notice_items", verbose_name=_("bolletta")
+    )
+    amount_due = money_field(_("importo dovuto"))
+
+    class Meta:
+        verbose_name = _("bolletta sollecitata")
+        verbose_name_plural = _("bollette sollecitate")
+        ordering = ["invoice__due_on", "invoice__sequence"]
+        constraints = [models.UniqueConstraint(fields=["notice", "invoice"], name="one_item_per_invoice")]
+
+    def __str__(self):
+        return str(self.invoice)
+
+
+class SuspensionStep(models.Model):
+    """An intervention on a supply for default, as staff record it: a power reduction (low-voltage
+    electricity, CG 6.3), a suspension request to the distributor, a suspension executed, a reactivation.
+
+    Recorded only through dunning.record_suspension_step, which refuses a step before it is allowed; a step
+    forced with a reason, or taken without any default notice, carries the automatic indemnity (CP-LG 6.5)
+    and waives the suspension and reactivation fees.
+    """
+
+    class Kind(models.TextChoices):
+        POWER_REDUCTION = "power_reduction", _("Riduzione di potenza al 15%")
+        SUSPENSION_REQUEST = "suspension_request", _("Richiesta di sospensione")
+        SUSPENSION_EXECUTED = "suspension_executed", _("Sospensione eseguita")
+        REACTIVATION = "reactivation", _("Riattivazione")
+
+    notice = models.ForeignKey(
+        DefaultNotice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="steps",
+        verbose_name=_("costituzione in mora"),
+        help_text=_("Vuoto: intervento senza costituzione in mora (indennizzo di 30 €)."),
+    )
+    service = models.ForeignKey(
+        "contracts.Service",
+        on_delete=models.PROTECT,
+        related_name="suspension_steps",
+        verbose_name=_("fornitura"),
+    )
+    kind = models.CharField(_("intervento"), max_length=20, choices=Kind.choices)
+    requested_on = models.DateField(_("richiesto al distributore il"))
+    executed_on = models.DateField(_("eseguito il"), null=True, blank=True)
+    distributor_reference = models.CharField(_("riferimento del distributore"), max_length=100, blank=True)
+    # The first day the step was allowed, as computed when it was recorded (None: no notice).
+    allowed_on = models.DateField(_("consentito dal"), null=True, blank=True)
+    override_reason = models.TextField(_("motivo della forzatura"), blank=True)
+    indemnity = models.ForeignKey(
+        Credit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("indennizzo automatico"),
+    )
+    fees_waived = models.BooleanField(_("senza corrispettivi di sospensione/riattivazione"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("registrato da"),
+    )
+    recorded_at = models.DateTimeField(_("registrato il"))
+    execution_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("esecuzione registrata da"),
+    )
+    execution_recorded_at = models.DateTimeField(_("esecuzione registrata il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("intervento per morosità")
+        verbose_name_plural = _("interventi per morosità")
+        ordering = ["requested_on", "id"]
+        indexes = [models.Index(fields=["service", "requested_on"], name="step_service_requested")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.service} · {self.requested_on:%d/%m/%Y}"

@@ -115,7 +115,10 @@ def issue_invoice(*, invoice: Invoice, issued_on: date) -> Invoice:
     _apply_totals(invoice, issued_on)
     invoice.issued_on = issued_on
     if invoice.kind == Invoice.Kind.INVOICE:
+        from billing.dunning import dunning_due_date  # dunning builds on this module
+
         invoice.due_on = deadlines.invoice_due_date(issued_on)
+        invoice.dunning_due_on = dunning_due_date(invoice.due_on)
         invoice.status = Invoice.Status.ISSUED if invoice.total > ZERO else Invoice.Status.PAID
     else:
         invoice.status = Invoice.Status.ISSUED
@@ -255,10 +258,12 @@ def grant_indemnity(
     amount: Decimal,
     created_on: date,
     source_key: str,
+    pay_by: date | None = None,
     months_to_pay: int = 6,
 ) -> Credit:
-    """An automatic indemnity: credited on the next invoice with the regulation's wording, at the latest
-    `months_to_pay` months after the cause (TIQV art. 21: 6, or 8 with four-monthly billing)."""
+    """An automatic indemnity: credited on the next invoice with the regulation's wording, and paid at the
+    latest on `pay_by` (complaints: 6 or 8 months from receipt, TIQV art. 21), else `months_to_pay` months
+    after the cause."""
     return grant_credit(
         customer=customer,
         contract=contract,
@@ -267,7 +272,7 @@ def grant_indemnity(
         amount=amount,
         created_on=created_on,
         source_key=source_key,
-        pay_by=add_months(created_on, months_to_pay),
+        pay_by=pay_by or add_months(created_on, months_to_pay),
     )
 
 
@@ -359,6 +364,9 @@ def record_payment(
             created_on=received_on,
             source_key=f"overpayment:{payment.pk}",
         )
+    from billing.dunning import close_paid_notices  # dunning builds on this module
+
+    close_paid_notices(customer=customer, on=received_on)  # "Paying an invoice closes its dunning"
     return payment
 
 

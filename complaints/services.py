@@ -63,13 +63,16 @@ def file_complaint(
     reply_address_confirmed: bool = False,
     attachments: Iterable[UploadedFile] = (),
     submission_token: str | None = None,
+    reference_identifies_supply: bool = True,
     by=None,
 ) -> Complaint:
     """Register a complaint or request. Online and e-mail ones are received on the day they are sent.
 
     A complaint whose supply cannot be identified is handled as an information request, and the reply asks
     for what is missing; when in doubt it stays a complaint (REGULATION.md). The same submission token
-    returns the case already filed (double click, retry)."""
+    returns the case already filed (double click, retry). The public form passes
+    `reference_identifies_supply=False` when the POD/PDR or customer code the sender typed matched none of
+    ours: the reference is kept on the case as written, but it does not identify the supply."""
     if submission_token:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is not None:
@@ -78,7 +81,11 @@ def file_complaint(
         contract = service.contract
     if contract is not None and customer is None:
         customer = contract.customer
-    identified_supply = service is not None or contract is not None or bool(supply_reference)
+    identified_supply = (
+        service is not None
+        or contract is not None
+        or (bool(supply_reference) and reference_identifies_supply)
+    )
     if kind == Complaint.Kind.COMPLAINT and not identified_supply:
         kind = Complaint.Kind.INFORMATION_REQUEST
     if customer is not None:
@@ -327,7 +334,7 @@ def send_reply(*, complaint: Complaint, answered_on: date, by) -> Complaint:
             amount=amount,
             created_on=answered_on,
             source_key=f"complaint:{complaint.pk}",
-            months_to_pay=8 if complaint.four_monthly_billing else 6,
+            pay_by=deadlines.indemnity_payment_due_by(complaint.received_on, complaint.four_monthly_billing),
         )
     complaint.save()
     _record(complaint, ComplaintEvent.Kind.REPLIED, by=by)

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from contracts import deadlines, services
-from contracts.models import ConditionChange, Contract, Customer, Device, MeterReading, Service
+from contracts.models import Contract, Customer, Device, MeterReading, Service
 from portal.lib.dates import add_days, add_months, first_of_month
 
 BUSINESS_CUSTOMER = {
@@ -147,15 +147,15 @@ def seed_contracts(*, mario: Customer, giulia: Customer, today: date) -> list[st
     )
     if gas:
         sent_on = add_days(today, -10)
-        change = ConditionChange.objects.create(
+        change = services.start_condition_change(
             title="Aggiornamento del corrispettivo di commercializzazione",
             description="La quota fissa di commercializzazione passa da 8,00 a 9,50 € al mese (IVA esclusa).",
             effective_on=deadlines.unilateral_change_earliest_effective(sent_on),
             raises_prices=True,
             sent_on=sent_on,
-            notices_total=1,
+            contracts=[gas],
         )
-        services.announce_condition_change_to(change=change, contract=gas, sent_on=sent_on)
+        services.send_condition_change_notice(change.notices.get(), today=sent_on)
     lines.append(
         "OPT-2025-0003310  Giulia Bianchi  aumento di prezzo annunciato: recesso possibile per 60 giorni"
     )

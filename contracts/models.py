@@ -434,13 +434,22 @@ class ConditionChange(models.Model):
 
 
 class ConditionChangeNotice(models.Model):
+    """One contract's notice of a change: created pending when staff announce the change, sent by the sweep
+    `contracts.condition_change_notices` (so a lost message or a crash never leaves a contract unnotified)."""
+
     change = models.ForeignKey(ConditionChange, on_delete=models.CASCADE, related_name="notices")
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="condition_notices")
-    sent_on = models.DateField()
-    withdrawal_until = models.DateField(null=True, blank=True)
+    due_on = models.DateField(_("da inviare il"))
+    sent_on = models.DateField(_("inviata il"), null=True, blank=True)
+    withdrawal_until = models.DateField(_("recesso possibile fino al"), null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["change", "contract"], name="one_notice_per_contract")]
+        indexes = [
+            pending_index(
+                due_field="due_on", condition=models.Q(sent_on__isnull=True), name="conditionnotice_due"
+            )
+        ]
 
     def __str__(self):
         return f"{self.change} → {self.contract.number}"

@@ -7,7 +7,7 @@ where the sweeps in contracts/tasks.py find them. Functions are keyword-only and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from contracts.models import (
     ConditionChange,
     ConditionChangeNotice,
     Contract,
+    Customer,
     Device,
     MeterReading,
     Service,
@@ -151,6 +152,8 @@ def quote_withdrawal(
         raise ValidationError(_("Questo contratto non è attivo: non si può recedere."))
     if service is not None and service.contract_id != contract.pk:
         raise ValidationError(_("Il servizio non appartiene a questo contratto."))
+    if service is not None and service.status != Service.Status.ACTIVE:
+        raise ValidationError(_("Questo servizio non è attivo o è già in disattivazione."))
     if (
         kind == WithdrawalRequest.Kind.SWITCH
         and service is not None
@@ -162,13 +165,10 @@ def quote_withdrawal(
         kind_rule = kind
     effective_on = deadlines.withdrawal_effective_date(kind_rule, received_on)
     charge = Decimal("0")
-    # Early withdrawal (within the first 12 months) charges back the discounts enjoyed (CG 3.8).
-    if (
-        contract.renewal_count == 0
-        and contract.expires_on
-        and effective_on < contract.expires_on
-        and service is None
-    ):
+    # Early withdrawal (within the first 12 months) charges back the discounts enjoyed (CG 3.8), except
+    # within the 60-day window after a notice raising prices, when withdrawal is free (CG 9.3).
+    early = contract.renewal_count == 0 and contract.expires_on and effective_on < contract.expires_on
+    if early and service is None and open_price_change_withdrawal(contract, today=received_on) is None:
         charge = contract.discounts_enjoyed
     devices = [] if service is not None else list(contract.devices.filter(returned_on__isnull=True))
     return WithdrawalQuote(
@@ -191,6 +191,8 @@ def request_withdrawal(
     channel="portal",
 ) -> WithdrawalRequest:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if service is not None:
+        service = Service.objects.select_for_update().get(pk=service.pk)  # two clicks, one withdrawal
     quote = quote_withdrawal(contract=contract, kind=kind, received_on=received_on, service=service)
     withdrawal = WithdrawalRequest.objects.create(
         contract=contract,
@@ -236,7 +238,9 @@ def _send_withdrawal_receipt(withdrawal: WithdrawalRequest, quote: WithdrawalQuo
 
 
 @transaction.atomic
-def cancel_for_cooling_off(*, contract: Contract, requested_on: date, by=None) -> WithdrawalRequest:
+def cancel_for_cooling_off(
+    *, contract: Contract, requested_on: date, by=None, channel: str = "portal"
+) -> WithdrawalRequest:
     """Ripensamento: within 14 days of conclusion of a distance/off-premises contract, no charges."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if not contract.is_distance_or_off_premises:
@@ -259,6 +263,7 @@ def cancel_for_cooling_off(*, contract: Contract, requested_on: date, by=None) -
         received_on=requested_on,
         effective_on=requested_on,
         requested_by=by,
+        channel=channel,
     )
     contract.status = Contract.Status.CANCELLED
     contract.terminated_on = requested_on
@@ -313,7 +318,15 @@ def withdraw_as_supplier(*, contract: Contract, sent_on: date, by=None) -> Withd
     """The supplier's own withdrawal (CG 3.6): 6 months for energy from the 1st of the month after
     receipt, 3 months for communications; a contract with both ends on the later date."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    kinds = set(contract.services.exclude(status=Service.Status.DEACTIVATED).values_list("kind", flat=True))
+    if contract.status != Contract.Status.ACTIVE:
+        raise ValidationError(_("Il fornitore può recedere solo da un contratto attivo."))
+    kinds = set(
+        contract.services.filter(status__in=[Service.Status.ACTIVE, Service.Status.PENDING]).values_list(
+            "kind", flat=True
+        )
+    )
+    if not kinds:
+        raise ValidationError(_("Il contratto non ha servizi attivi."))
     energy = kinds & set(Service.ENERGY_KINDS)
     received_on = deadlines.presumed_receipt(sent_on)
     dates = []
@@ -358,18 +371,47 @@ def check_condition_change_date(*, effective_on: date, sent_on: date) -> None:
 
 
 @transaction.atomic
-def announce_condition_change_to(*, change: ConditionChange, contract: Contract, sent_on: date) -> bool:
-    """One notice of a change to one contract; False when it had already been sent."""
-    check_condition_change_date(effective_on=change.effective_on, sent_on=sent_on)
-    withdrawal_until = deadlines.price_change_withdrawal_last_day(sent_on) if change.raises_prices else None
-    notice, created = ConditionChangeNotice.objects.get_or_create(
-        change=change, contract=contract, defaults={"sent_on": sent_on, "withdrawal_until": withdrawal_until}
+def start_condition_change(
+    *,
+    title: str,
+    description: str,
+    effective_on: date,
+    raises_prices: bool,
+    sent_on: date,
+    contracts,
+    by=None,
+) -> ConditionChange:
+    """Announce a change to many contracts: one pending notice each, sent by the sweep from `sent_on` on."""
+    check_condition_change_date(effective_on=effective_on, sent_on=sent_on)
+    contracts = list(contracts)
+    change = ConditionChange.objects.create(
+        title=title,
+        description=description,
+        effective_on=effective_on,
+        raises_prices=raises_prices,
+        sent_on=sent_on,
+        notices_total=len(contracts),
+        created_by=by,
     )
-    if not created:
-        return False
-    customer = contract.customer
+    ConditionChangeNotice.objects.bulk_create(
+        ConditionChangeNotice(change=change, contract=contract, due_on=sent_on) for contract in contracts
+    )
+    return change
+
+
+def send_condition_change_notice(notice: ConditionChangeNotice, *, today: date) -> None:
+    """Sweep act. Sent later than planned (the sweep was down), the notice must still give the 3 months'
+    notice: otherwise it is refused, and the failure shows up for staff instead of an unlawful letter."""
+    change = notice.change
+    check_condition_change_date(effective_on=change.effective_on, sent_on=today)
+    notice.sent_on = today
+    notice.withdrawal_until = (
+        deadlines.price_change_withdrawal_last_day(today) if change.raises_prices else None
+    )
+    notice.save(update_fields=["sent_on", "withdrawal_until"])
+    contract, customer = notice.contract, notice.contract.customer
     context = letter_context(
-        customer, contract, document_date=sent_on, change=change, notice=notice, sent_on=sent_on
+        customer, contract, document_date=today, change=change, notice=notice, sent_on=today
     )
     notify(
         customer=customer,
@@ -382,7 +424,6 @@ def announce_condition_change_to(*, change: ConditionChange, contract: Contract,
         about=notice,
     )
     ConditionChange.objects.filter(pk=change.pk).update(notices_sent=F("notices_sent") + 1)
-    return True
 
 
 def open_price_change_withdrawal(contract: Contract, *, today: date) -> ConditionChangeNotice | None:
@@ -393,6 +434,45 @@ def open_price_change_withdrawal(contract: Contract, *, today: date) -> Conditio
         .order_by("-sent_on")
         .first()
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contact details and consents
+# ---------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_contact_details(*, customer: Customer, changes: dict, now: datetime) -> Customer:
+    """Phone, PEC, reply address, language and consents, as the customer edits them in the portal.
+
+    The health-data consent (GDPR art. 9) cannot be revoked while Teleconsulto Medico is on a contract: the
+    service cannot work without it. When it was given is part of the consent record."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    had_consent = customer.health_data_consent
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    teleconsulto_on = Service.objects.filter(
+        contract__customer=customer,
+        kind=Service.Kind.TELECONSULTO,
+        status__in=[Service.Status.ACTIVE, Service.Status.PENDING],
+    ).exists()
+    if had_consent and not customer.health_data_consent and teleconsulto_on:
+        raise ValidationError(
+            {
+                "health_data_consent": _(
+                    "Teleconsulto Medico è attivo sul tuo contratto e non funziona senza questo consenso: "
+                    "per revocarlo disattiva prima il servizio."
+                )
+            }
+        )
+    if customer.health_data_consent and not had_consent:
+        customer.health_data_consent_at = now
+    elif not customer.health_data_consent:
+        customer.health_data_consent_at = None
+    customer.full_clean()
+    # Only what the customer edits: staff may be changing the rest of the record at the same time.
+    customer.save(update_fields=[*changes, "health_data_consent_at"])
+    return customer
 
 
 # ---------------------------------------------------------------------------------------------------------

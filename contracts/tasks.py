@@ -1,7 +1,7 @@
 """The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily)."""
 
 from contracts import services
-from contracts.models import Contract, Service
+from contracts.models import ConditionChangeNotice, Contract, Service
 from portal import deadlines
 
 RENEWAL_NOTICES = deadlines.register(
@@ -44,5 +44,20 @@ SERVICE_DEACTIVATIONS = deadlines.register(
         pending=lambda: Service.objects.filter(status=Service.Status.DEACTIVATING).select_related("contract"),
         due_field="deactivates_on",
         act=lambda service, ctx: services.deactivate_service_on_date(service, today=ctx.today),
+    )
+)
+
+
+CONDITION_CHANGE_NOTICES = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.condition_change_notices",
+        description="Comunicazioni delle variazioni unilaterali delle condizioni (art. 9.3)",
+        pending=lambda: ConditionChangeNotice.objects.filter(sent_on__isnull=True).select_related(
+            "change", "contract__customer"
+        ),
+        due_field="due_on",
+        act=lambda notice, ctx: services.send_condition_change_notice(notice, today=ctx.today),
+        schedule=300.0,  # staff watch the progress after announcing: send within minutes
+        batch_size=50,
     )
 )

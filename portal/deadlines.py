@@ -139,11 +139,12 @@ def _sweep_batches(sweep: Sweep, run: SweepRun, now: datetime, today: date) -> N
             )
             if not rows:
                 return
+            # The cursor is read before acting: an act may clear or move the due date of the row it handles.
+            last = rows[-1]
+            after = (getattr(last, due_field), last.pk)
             failures = [failure for row in rows if (failure := _act_on(sweep, row, run, now, today))]
             SweepFailure.objects.bulk_create(failures)
             run.failed += len(failures)
-        last = rows[-1]
-        after = (getattr(last, due_field), last.pk)
 
 
 def _act_on(

@@ -18,8 +18,9 @@ class PortalLanguageMiddleware:
             language = getattr(user, "language", None) if user and user.is_authenticated else None
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        # override, not activate: the language must not outlive the request in a reused thread.
+        with translation.override(language):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

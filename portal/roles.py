@@ -10,13 +10,87 @@ COMPLAINTS_OFFICER = "Addetto reclami"
 BILLING_OFFICER = "Addetto fatturazione"
 SUPERVISOR = "Supervisore"
 
+# Contracts: the complaints officer reads them (to answer about a supply); billing officers and supervisors
+# change them and run the contract actions (withdrawals, changes of conditions), which need change_contract.
+_CONTRACTS_VIEW = [
+    "contracts.view_contract",
+    "contracts.view_service",
+    "contracts.view_device",
+    "contracts.view_meterreading",
+    "contracts.view_withdrawalrequest",
+    "contracts.view_conditionchange",
+    "contracts.view_conditionchangenotice",
+]
+_CONTRACTS_CHANGE = [
+    *_CONTRACTS_VIEW,
+    "contracts.add_contract",
+    "contracts.change_contract",
+    "contracts.add_service",
+    "contracts.change_service",
+    "contracts.add_device",
+    "contracts.change_device",
+]
+
+# Complaints: officers and supervisors register and work the cases (every action adds a ComplaintEvent and
+# may add an attachment); billing officers only read them, e.g. to see why an invoice's dunning is blocked.
+_COMPLAINTS_VIEW = [
+    "complaints.view_complaint",
+    "complaints.view_complaintevent",
+    "complaints.view_complaintattachment",
+]
+_COMPLAINTS_WORK = [
+    *_COMPLAINTS_VIEW,
+    "complaints.add_complaint",
+    "complaints.change_complaint",
+    "complaints.add_complaintevent",
+    "complaints.add_complaintattachment",
+]
+
+# Billing: the complaints officer reads invoices, payments and default notices (to answer about a bill or a
+# suspension); billing officers and supervisors register payments, issue credit notes, block dunning, edit the
+# dated rate tables and tariffs, and work default notices (every change goes through billing services).
+_BILLING_VIEW = [
+    "billing.view_invoice",
+    "billing.view_invoiceline",
+    "billing.view_payment",
+    "billing.view_paymentallocation",
+    "billing.view_credit",
+    "billing.view_credituse",
+    "billing.view_defaultnotice",
+    "billing.view_defaultnoticeitem",
+    "billing.view_suspensionstep",
+]
+_BILLING_WORK = [
+    *_BILLING_VIEW,
+    "billing.change_invoice",
+    "billing.add_invoiceline",
+    "billing.change_invoiceline",
+    "billing.delete_invoiceline",
+    "billing.add_payment",
+    "billing.view_charge",
+    "billing.view_interestrate",
+    "billing.add_interestrate",
+    "billing.change_interestrate",
+    "billing.view_tariff",
+    "billing.add_tariff",
+    "billing.change_tariff",
+    "billing.change_defaultnotice",
+    "billing.add_suspensionstep",
+]
+
 ROLE_PERMISSIONS = {
     COMPLAINTS_OFFICER: [
+        *_BILLING_VIEW,
+        *_CONTRACTS_VIEW,
+        *_COMPLAINTS_WORK,
         "contracts.view_customer",
         "notifications.view_communication",
         "notifications.view_delivery",
     ],
     BILLING_OFFICER: [
+        *_BILLING_WORK,
+        *_CONTRACTS_CHANGE,
+        *_COMPLAINTS_VIEW,
         "contracts.view_customer",
         "contracts.change_customer",
         "notifications.view_communication",
@@ -24,6 +98,9 @@ ROLE_PERMISSIONS = {
         "notifications.change_delivery",
     ],
     SUPERVISOR: [
+        *_BILLING_WORK,
+        *_CONTRACTS_CHANGE,
+        *_COMPLAINTS_WORK,
         "contracts.view_customer",
         "contracts.change_customer",
         "portal.view_workerheartbeat",

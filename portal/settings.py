@@ -9,6 +9,7 @@ to start without SECRET_KEY and ALLOWED_HOSTS.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.supplier",
+                "portal.context_processors.navigation",
             ],
         },
     },
@@ -171,8 +173,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Every periodic task is declared here, in one place. Legal timers are rows swept by these tasks, never
 # countdown/ETA messages (DESIGN.md §2).
+# PDF rendering has a queue of its own, so that more workers (`-Q pdf`) scale it out without delaying sweeps.
+CELERY_TASK_ROUTES = {"billing.tasks.render_invoice_pdf": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat", "schedule": 60.0},
+    # Last month's bills, issued on the 2nd (the run is idempotent: a rerun bills nothing twice).
+    "generate-invoices": {
+        "task": "billing.tasks.generate_invoices_task",
+        "schedule": crontab(day_of_month="2", hour=5, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
     "deliver-pending-emails": {
         "task": "portal.notifications.tasks.deliver_pending_emails",
         "schedule": 60.0,
@@ -187,6 +197,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rs
 # Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
 # time of a notice (CG 9.3) by default; raise it to send earlier.
 CONTRACT_RENEWAL_NOTICE_LEAD_DAYS = env.int("CONTRACT_RENEWAL_NOTICE_LEAD_DAYS", default=10)
+
+# Days past the due date after which an unpaid bill goes into a default notice (costituzione in mora).
+DEFAULT_NOTICE_AFTER_DAYS_OVERDUE = env.int("DEFAULT_NOTICE_AFTER_DAYS_OVERDUE", default=10)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -225,4 +238,6 @@ SUPPLIER = {
     "phone_private": env.str("SUPPLIER_PHONE_PRIVATE", default="800.913838"),
     "phone_business": env.str("SUPPLIER_PHONE_BUSINESS", default="800.913831"),
     "phone_mobile": env.str("SUPPLIER_PHONE_MOBILE", default="401640"),
+    # For bank transfers. Development shows the standard Italian example IBAN; production must set its own.
+    "iban": env.str("SUPPLIER_IBAN", default="" if PRODUCTION else "IT60X0542811101000000123456"),
 }

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import forms, health, views
+from portal import forms, health, registration_views, views
 
 admin.site.site_header = "Optima · Back office Area Clienti"
 admin.site.site_title = "Optima back office"
@@ -42,12 +42,19 @@ account_urls = [
         name="password_change",
     ),
     path("password/cambiata/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("registrati/", registration_views.register, name="register"),
+    path("registrati/inviato/", registration_views.register_sent, name="register_sent"),
+    path("attiva/<str:token>/", registration_views.activate, name="register_activate"),
 ]
 
 urlpatterns = [
     path("", views.root, name="home"),
     path("profilo/", views.profile, name="profile"),
+    path("contratti/", include("contracts.urls")),
+    path("bollette/", include("billing.urls")),
     path("comunicazioni/", include("portal.notifications.urls")),
+    path("", include("complaints.urls")),
+    path("qualita-del-servizio/", include("complaints.reporting_urls")),
     path("account/", include(account_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),

@@ -1,8 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 
+from billing.selectors import balance_of
 from portal import forms
+from portal.lib.dates import rome_date
 from portal.notifications.selectors import unread_communications_count
 from portal.sections import SECTIONS
 
@@ -16,6 +19,7 @@ def root(request):
         "customer": customer,
         "sections": SECTIONS,
         "unread_communications": unread_communications_count(customer),
+        "balance": balance_of(customer, today=rome_date(timezone.now())),
     }
     return render(request, "portal/home.html", context)
 

@@ -157,7 +157,7 @@ def complaint_channels(supplier: Mapping[str, Any]) -> list[dict[str, Any]]:
         },
         {"kind": "email", "label": _("E-mail"), "value": supplier["email"]},
         {"kind": "pec", "label": _("PEC"), "value": supplier["pec"]},
-        {"kind": "online", "label": _("Area Clienti"), "value": _("sezione “Le tue segnalazioni”")},
+        {"kind": "online", "label": _("Area Clienti"), "value": _("sezione “Reclami e richieste”")},
     ]
 
 
@@ -173,23 +173,30 @@ def document_context() -> dict[str, Any]:
 
 
 def render_pdf(
-    template_name: str, context: Mapping[str, Any] | None = None, *, language: str | None = None
+    template_name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    language: str | None = None,
+    pdf_variant: str | None = None,
 ) -> bytes:
     """Render ``template_name`` (e.g. ``"pdf/letter.html"``) with ``context`` to PDF bytes.
 
     ``language`` is the customer's language; ``None`` means the portal's default (Italian). The
     template sees the supplier, the complaint channels, today's date and ``LANGUAGE_CODE`` too.
+    ``pdf_variant`` e.g. ``"pdf/a-3b"`` for documents kept long-term (invoices).
     """
     language = language or settings.LANGUAGE_CODE
     with translation.override(language):
         html = render_to_string(
             template_name, {**document_context(), **(context or {}), "LANGUAGE_CODE": language}
         )
-    return html_to_pdf(html)
+    return html_to_pdf(html, pdf_variant=pdf_variant)
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_to_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
     """Lay out an HTML string with the shared fonts, stylesheet and fetcher. Prefer :func:`render_pdf`."""
     with _render_lock:
         document = HTML(string=html, base_url=base_url(), url_fetcher=url_fetcher)
-        return document.write_pdf(stylesheets=[stylesheet(BASE_STYLESHEET)], font_config=font_config())
+        return document.write_pdf(
+            stylesheets=[stylesheet(BASE_STYLESHEET)], font_config=font_config(), pdf_variant=pdf_variant
+        )

@@ -127,14 +127,15 @@ def test_two_connections_issuing_at_once_get_consecutive_numbers():
 
 
 def test_stamp_duty_is_due_when_amounts_outside_vat_exceed_77_47(contract):
-    deposit = lambda amount: [
-        *energy_lines(),
-        LineSpec(
-            kind=InvoiceLine.Kind.DEPOSIT,  # noqa: E731
-            description="Deposito cauzionale",
-            unit_price=D(amount),
-        ),
-    ]
+    def deposit(amount):
+        return [
+            *energy_lines(),
+            LineSpec(
+                kind=InvoiceLine.Kind.DEPOSIT,
+                description="Deposito cauzionale",
+                unit_price=D(amount),
+            ),
+        ]
     below = issued(contract, lines=deposit("77.47"))
     above = issued(contract, lines=deposit("77.48"), period=(date(2026, 11, 1), date(2026, 11, 30)))
     assert (below.stamp_duty, above.stamp_duty) == (D("0.00"), D("2.00"))

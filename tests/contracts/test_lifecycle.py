@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from contracts import services
-from contracts.models import ConditionChange, Contract, Device, Service, WithdrawalRequest
+from contracts.models import Contract, Device, Service, WithdrawalRequest
 from portal import deadlines
 from portal.lib.dates import ROME
 from portal.notifications.models import Communication
@@ -274,18 +274,17 @@ class TestConditionChange:
 
     def test_a_price_increase_notice_opens_a_60_day_withdrawal_window_once(self):
         contract = active_contract()
-        change = ConditionChange.objects.create(
+        change = services.start_condition_change(
             title="Nuovo corrispettivo di commercializzazione",
             description="Da 8 a 10 € al mese.",
             effective_on=date(2027, 4, 1),
             raises_prices=True,
+            sent_on=date(2026, 11, 25),
+            contracts=[contract],
         )
-        assert services.announce_condition_change_to(
-            change=change, contract=contract, sent_on=date(2026, 11, 25)
-        )
-        assert not services.announce_condition_change_to(
-            change=change, contract=contract, sent_on=date(2026, 11, 26)
-        )
+        assert sweep("condition_change_notices", date(2026, 11, 24)).acted == 0
+        assert sweep("condition_change_notices", date(2026, 11, 25)).acted == 1
+        assert sweep("condition_change_notices", date(2026, 11, 26)).acted == 0
         notice = services.open_price_change_withdrawal(contract, today=date(2026, 12, 1))
         assert notice.withdrawal_until == date(2027, 1, 24)
         assert services.open_price_change_withdrawal(contract, today=date(2027, 1, 25)) is None
@@ -293,6 +292,22 @@ class TestConditionChange:
         assert "01/04/2027" in text and "24/01/2027" in text
         change.refresh_from_db()
         assert change.notices_sent == 1
+
+    def test_withdrawal_within_the_window_is_free_even_in_the_first_year(self):
+        contract = active_contract(activated_on=date(2026, 2, 1), discounts_enjoyed=Decimal("48.50"))
+        change = services.start_condition_change(
+            title="Aumento",
+            description="+2 €",
+            effective_on=date(2027, 4, 1),
+            raises_prices=True,
+            sent_on=date(2026, 11, 25),
+            contracts=[contract],
+        )
+        services.send_condition_change_notice(change.notices.get(), today=date(2026, 11, 25))
+        quote = services.quote_withdrawal(
+            contract=contract, kind="deactivation", received_on=date(2026, 12, 1)
+        )
+        assert quote.early_termination_charge == 0
 
 
 class TestSupplierWithdrawal:

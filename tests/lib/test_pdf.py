@@ -55,7 +55,7 @@ def test_letter_shows_the_supplier_identity():
     assert f"Raccomandata a.r.: {SUPPLIER['name']}, {SUPPLIER['address']}" in text
     assert f"E-mail: {SUPPLIER['email']}" in text
     assert f"PEC: {SUPPLIER['pec']}" in text
-    assert "Area Clienti: sezione “Le tue segnalazioni”" in text
+    assert "Area Clienti: sezione “Reclami e richieste”" in text
     assert f"Numero Verde Privati {SUPPLIER['phone_private']}" in text
     assert f"Business {SUPPLIER['phone_business']}" in text
 

@@ -152,3 +152,12 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     result = _manage("check", **env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_the_worker_consumes_every_queue_tasks_are_routed_to():
+    command = SERVICES["worker"]["command"]
+    queues = set(command[command.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed | {"celery"} <= queues
+    procfile = (ROOT / "Procfile.dev").read_text()
+    assert all(queue in procfile for queue in routed)

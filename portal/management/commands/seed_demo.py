@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.demo import seed_billing
+from complaints.demo import seed_complaints
 from contracts.demo import seed_contracts
 from contracts.models import Customer
 from portal import roles
@@ -82,6 +84,8 @@ class Command(BaseCommand):
                 giulia=Customer.objects.get(code="C000100002"),
                 today=today,
             )
+            demo_lines += seed_billing(today=today)
+            demo_lines += seed_complaints(today=today)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Every demo account's password: " + DEMO_PASSWORD)
         )
@@ -89,7 +93,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  staff     {email:32} {role or 'superuser'}")
         for data in CUSTOMERS:
             self.stdout.write(f"  customer  {data['email']:32} {data['first_name']} {data['last_name']}")
-        self.stdout.write("Demo contracts:")
+        self.stdout.write("Demo cases:")
         for line in demo_lines:
             self.stdout.write(f"  {line}")
 

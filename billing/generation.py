@@ -1,0 +1,713 @@
+"""The invoice run: one invoice per active contract and billing period (CG 4.2), idempotent.
+
+`generate_invoices(period="2026-10", issued_on=...)` bills every billing period that ENDS in that month:
+a monthly contract every month, a bimonthly one every second month (its periods aligned to the month of
+the contract's period start), and a contract whose supply ended during the month gets its closing
+invoice in that month's run. Running it again creates nothing: each contract is locked while it is
+billed and skipped when an invoice already covers the period (the `one_invoice_per_contract_period`
+constraint backs this for periodic invoices).
+
+Each contract is billed in its own transaction (a savepoint when the caller holds one), so one broken
+contract — an offer without a tariff, inconsistent readings — is rolled back, reported and skipped while
+the run goes on (STYLE "one broken item must not stop the sweep").
+
+The lines of an invoice are part of a fiscal document: they are written in Italian whatever the
+customer's language (the PDF's own labels follow the customer's language).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from billing import deadlines, services, taxes
+from billing.models import ZERO, Charge, Credit, Invoice, InvoiceLine, Tariff
+from billing.services import LineSpec
+from contracts.models import Contract, MeterReading, Service
+from portal.lib.dates import add_days, add_months, days_between, first_of_month, first_of_next_month
+
+logger = logging.getLogger(__name__)
+
+# CG 4.2: a periodic invoice is issued within 90 days of the last day it bills; later, the late-invoice
+# indemnity of CP-LG 6.6 is due, counted from that term.
+PERIODIC_INVOICE_TERM_DAYS = 90
+# CP-LG 6.7 (TIF art. 11): the closing invoice is issued within 6 weeks of the end of supply.
+CLOSING_INVOICE_TERM_DAYS = 6 * 7
+
+# With no usable reading history, estimates use ARERA's typical domestic customer (3 kW, 2,700 kWh a
+# year; 1,400 Smc a year of gas), the reference of its price comparisons.
+TYPICAL_YEARLY_CONSUMPTION = {
+    Service.Kind.ELECTRICITY: Decimal("2700"),
+    Service.Kind.GAS: Decimal("1400"),
+}
+DAYS_A_YEAR = Decimal("365")
+
+# Only real readings bill real consumption; an estimate is ours to make.
+REAL_READING_SOURCES = (MeterReading.Source.CUSTOMER, MeterReading.Source.DISTRIBUTOR)
+
+SERVICE_UNITS = {Service.Kind.ELECTRICITY: "kWh", Service.Kind.GAS: "Smc"}
+
+
+class InvoiceRunError(Exception):
+    """A contract that cannot be billed as it stands; staff must fix its data."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The run and its report
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractError:
+    contract_number: str
+    message: str
+
+
+@dataclass
+class RunReport:
+    month: date  # first day of the month whose billing periods end
+    issued_on: date
+    created: list[str] = field(default_factory=list)  # invoice numbers
+    already_billed: list[str] = field(default_factory=list)  # contract numbers
+    not_due: int = 0  # nothing to bill this month: the off month of a bimonthly contract, no supply yet
+    errors: list[ContractError] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    def as_dict(self) -> dict:
+        """JSON-friendly, for a task result or a log line."""
+        return {
+            "period": self.period,
+            "issued_on": self.issued_on.isoformat(),
+            "created": len(self.created),
+            "already_billed": len(self.already_billed),
+            "not_due": self.not_due,
+            "errors": [{"contract": e.contract_number, "message": e.message} for e in self.errors],
+        }
+
+
+Progress = Callable[[int, int, str], None]  # (contracts done, contracts in the run, contract number)
+
+
+def parse_month(period: str | date) -> date:
+    """ "2026-10" or any date in October 2026 → 2026-10-01."""
+    if isinstance(period, date):
+        return first_of_month(period)
+    try:
+        year, month = (int(part) for part in period.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValueError(f"period {period!r} is not YYYY-MM, e.g. 2026-10") from None
+
+
+def generate_invoices(*, period: str | date, issued_on: date, progress: Progress | None = None) -> RunReport:
+    """Bill every billing period ending in `period`'s month, issuing the invoices on `issued_on`."""
+    month = parse_month(period)
+    report = RunReport(month=month, issued_on=issued_on)
+    contract_ids = list(_candidates(month).values_list("pk", flat=True))
+    tariffs: dict[str, Tariff | None] = {}
+    for done, contract_id in enumerate(contract_ids, start=1):
+        number = ""
+        try:
+            with transaction.atomic():
+                # Locked until this contract's invoice commits: a second run waits here, then sees it.
+                contract = Contract.objects.select_for_update().select_related("customer").get(pk=contract_id)
+                number = contract.number
+                outcome = invoice_contract(
+                    contract=contract, month=month, issued_on=issued_on, tariffs=tariffs
+                )
+        except Exception as exc:  # one broken contract must not stop the run
+            if isinstance(exc, InvoiceRunError | ValidationError):
+                logger.warning("Invoice run %s: contract %s not billed: %s", report.period, number, exc)
+            else:
+                logger.exception("Invoice run %s: contract %s failed", report.period, number or contract_id)
+            report.errors.append(ContractError(number or f"#{contract_id}", _message(exc)))
+        else:
+            if isinstance(outcome, Invoice):
+                report.created.append(outcome.number)
+            elif outcome == ALREADY_BILLED:
+                report.already_billed.append(number)
+            else:
+                report.not_due += 1
+        if progress is not None:
+            progress(done, len(contract_ids), number)
+    return report
+
+
+def _candidates(month: date):
+    """Contracts that may have a billing period ending in `month`: started, not cancelled, and still
+    supplied at the start of the previous month (the longest period is two months)."""
+    window_start = add_months(month, -1)
+    return (
+        Contract.objects.filter(period_start__isnull=False)
+        .exclude(status__in=[Contract.Status.PROPOSED, Contract.Status.CANCELLED])
+        .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=window_start))
+        .order_by("pk")
+    )
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(exc) or type(exc).__name__
+
+
+ALREADY_BILLED = "already_billed"
+NOT_DUE = "not_due"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Billing periods
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingPeriod:
+    start: date
+    end: date  # last day billed
+    months: tuple[date, ...]  # the calendar months it touches (first days), for whole-month fees
+    end_of_supply: date | None  # first day without supply, when the contract ended within the period
+
+    @property
+    def is_closing(self) -> bool:
+        return self.end_of_supply is not None
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _last_day_of_month(day: date) -> date:
+    return first_of_next_month(day) - timedelta(days=1)
+
+
+def end_of_supply(contract: Contract) -> date | None:
+    """The first day the contract no longer supplies anything, once known."""
+    if contract.status == Contract.Status.TERMINATED:
+        return contract.terminated_on
+    if contract.status == Contract.Status.TERMINATING:
+        return contract.terminates_on
+    return None
+
+
+def billing_period(contract: Contract, month: date) -> BillingPeriod | None:
+    """The contract's billing period that ends in `month`, or None when none does.
+
+    Calendar months for monthly billing; pairs of months aligned to the month of the contract's period
+    start for bimonthly billing (renewals move the period start by 12 months, so the pairs stay put).
+    A period is cut at the first activation and at the end of supply; a contract ending in the first
+    month of a bimonthly pair is closed in that month's run rather than a month later.
+    """
+    calendar_start = month
+    if contract.billing_frequency == Contract.BillingFrequency.BIMONTHLY:
+        if (_month_index(month) - _month_index(contract.period_start)) % 2:
+            calendar_start = add_months(month, -1)  # the second month of a pair: the pair ends now
+    months = tuple(
+        add_months(calendar_start, n)
+        for n in range(2 if contract.billing_frequency == Contract.BillingFrequency.BIMONTHLY else 1)
+    )
+    calendar_end = _last_day_of_month(months[-1])
+
+    ends_on = end_of_supply(contract)
+    closing = ends_on is not None and ends_on <= add_days(calendar_end, 1)
+    end = add_days(ends_on, -1) if closing else calendar_end
+    if end > _last_day_of_month(month):
+        return None  # this pair ends next month
+    first_activation = min(
+        (s.activated_on for s in contract.services.all() if s.activated_on is not None), default=None
+    )
+    if first_activation is None or first_activation > end:
+        return None
+    start = max(calendar_start, first_activation)
+    if end < start:
+        return None
+    months = tuple(m for m in months if m <= end)
+    return BillingPeriod(start=start, end=end, months=months, end_of_supply=ends_on if closing else None)
+
+
+def invoice_issue_term(period: BillingPeriod) -> date:
+    """The last day the invoice may be issued without the late-invoice indemnity."""
+    if period.is_closing:
+        return add_days(period.end_of_supply, CLOSING_INVOICE_TERM_DAYS)
+    return add_days(period.end, PERIODIC_INVOICE_TERM_DAYS)
+
+
+def late_indemnity(period: BillingPeriod, issued_on: date) -> Decimal:
+    days_late = days_between(invoice_issue_term(period), issued_on)
+    if period.is_closing:
+        return deadlines.late_closing_invoice_indemnity(days_late)
+    return deadlines.late_invoice_indemnity(days_late)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One contract
+# ---------------------------------------------------------------------------------------------------------
+
+
+def invoice_contract(
+    *, contract: Contract, month: date, issued_on: date, tariffs: dict[str, Tariff | None] | None = None
+) -> Invoice | str:
+    """Bill `contract` for its period ending in `month`: the issued invoice, ALREADY_BILLED or NOT_DUE.
+
+    The caller holds the contract's row lock inside a transaction (see `generate_invoices`).
+    """
+    period = billing_period(contract, month)
+    if period is None:
+        return NOT_DUE
+    if Invoice.objects.filter(
+        contract=contract,
+        kind=Invoice.Kind.INVOICE,
+        period_start__lte=period.end,
+        period_end__gte=period.start,
+    ).exists():
+        return ALREADY_BILLED
+    tariff = _tariff(contract.offer_name, tariffs if tariffs is not None else {})
+
+    builder = _InvoiceBuilder(contract=contract, tariff=tariff, period=period, issued_on=issued_on)
+    builder.bill_services()
+    if not builder.lines:
+        return NOT_DUE
+    builder.bill_deposit()
+    charges = builder.bill_charges()
+    builder.grant_late_indemnity()
+    uses = builder.deduct_credits()
+
+    draft = services.create_draft(
+        contract=contract,
+        period_start=period.start,
+        period_end=period.end,
+        lines=builder.lines,
+        is_closing=period.is_closing,
+    )
+    # The supplies as billed (readings, consumption, estimate or not), frozen with the invoice: the PDF
+    # and the next invoices' consumption charts read them from here.
+    draft.supplies = builder.supplies
+    draft.save(update_fields=["supplies"])
+    services.record_credit_uses(draft, uses)
+    Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(billed_on=draft)
+    invoice = services.issue_invoice(invoice=draft, issued_on=issued_on)
+
+    from billing.tasks import render_invoice_pdf  # here: billing.tasks imports this module
+
+    transaction.on_commit(partial(render_invoice_pdf.delay, invoice.pk))
+    return invoice
+
+
+def _tariff(offer_name: str, cache: dict[str, Tariff | None]) -> Tariff:
+    if offer_name not in cache:
+        cache[offer_name] = Tariff.objects.filter(offer_name=offer_name).first()
+    tariff = cache[offer_name]
+    if tariff is None:
+        raise InvoiceRunError(f"Nessuna tariffa per l'offerta «{offer_name}»: aggiungerla in Tariffe.")
+    return tariff
+
+
+def _months_unit(count: int) -> str:
+    return "mese" if count == 1 else "mesi"
+
+
+def _fmt(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _qty(value: Decimal) -> str:
+    """1234.5 → "1.234,5" (Italian grouping; the lines are Italian text)."""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+@dataclass(frozen=True)
+class MeterUse:
+    """What a metered supply is billed for in a period."""
+
+    quantity: Decimal  # kWh or Smc, net of what earlier estimates already billed
+    estimated: bool
+    reading_start: MeterReading | None = None
+    reading_end: MeterReading | None = None
+    measured: Decimal = ZERO  # end − start reading
+    estimates_deducted: Decimal = ZERO  # billed as estimates since the start reading
+    daily_average: Decimal | None = None
+
+
+class _InvoiceBuilder:
+    def __init__(self, *, contract: Contract, tariff: Tariff, period: BillingPeriod, issued_on: date):
+        self.contract = contract
+        self.tariff = tariff
+        self.period = period
+        self.issued_on = issued_on
+        self.lines: list[LineSpec] = []
+        self.supplies: list[dict] = []
+
+    # -- services -----------------------------------------------------------------------------------------
+
+    def bill_services(self) -> None:
+        for service in self.contract.services.all():
+            active = self._active_range(service)
+            if active is None:
+                continue
+            bill = {
+                Service.Kind.ELECTRICITY: self._bill_electricity,
+                Service.Kind.GAS: self._bill_gas,
+                Service.Kind.FIBRE: self._bill_line,
+                Service.Kind.MOBILE: self._bill_line,
+                Service.Kind.TELECONSULTO: self._bill_addon,
+                Service.Kind.ASSISTENZA_H24: self._bill_addon,
+            }[service.kind]
+            supply = {
+                "kind": service.kind,
+                "label": str(service.get_kind_display()),
+                "identifier": service.identifier,
+                "address": service.supply_address,
+                "power_kw": str(service.power_kw) if service.power_kw else "",
+                "meter_class": service.meter_class,
+                "domestic_resident": service.domestic_resident,
+                "active_from": active[0].isoformat(),
+                "active_to": active[1].isoformat(),
+            }
+            bill(service, active, supply)
+            self.supplies.append(supply)
+
+    def _active_range(self, service: Service) -> tuple[date, date] | None:
+        """The days of the period the service was active (activation inclusive, deactivation exclusive)."""
+        if service.activated_on is None:
+            return None
+        start = max(self.period.start, service.activated_on)
+        end = self.period.end
+        if service.deactivated_on is not None:
+            end = min(end, add_days(service.deactivated_on, -1))
+        return (start, end) if start <= end else None
+
+    def _energy_vat(self, service: Service) -> Decimal:
+        category = "electricity_domestic" if service.domestic_resident else "energy_business"
+        return taxes.vat_rate(category, self.issued_on)
+
+    def _bill_electricity(self, service: Service, active: tuple[date, date], supply: dict) -> None:
+        use = self._meter_use(service, active)
+        self._record_use(supply, use, unit="kWh")
+        self.lines.append(
+            LineSpec(
+                kind=InvoiceLine.Kind.ENERGY,
+                description=f"Energia elettrica POD {service.pod} — {self._use_wording(use, 'kWh')}",
+                quantity=use.quantity,
+                unit="kWh",
+                unit_price=self.tariff.energy_price_kwh,
+                vat_rate=self._energy_vat(service),
+            )
+        )
+        self._monthly_fee(
+            f"Quota fissa luce POD {service.pod}",
+            self.tariff.electricity_monthly_fee,
+            active,
+            vat_rate=self._energy_vat(service),
+        )
+
+    def _bill_gas(self, service: Service, active: tuple[date, date], supply: dict) -> None:
+        use = self._meter_use(service, active)
+        self._record_use(supply, use, unit="Smc")
+        wording = self._use_wording(use, "Smc")
+        if not service.domestic_resident:
+            parts = [(use.quantity, taxes.vat_rate("energy_business", self.issued_on), "")]
+        else:
+            # Domestic gas: 10% VAT on the first 480 Smc of the calendar year, 22% above (tax law).
+            reduced, full = taxes.split_gas_by_vat(
+                use.quantity, already_billed_this_year=self._gas_billed_this_year(), on=self.issued_on
+            )
+            reduced_rate = taxes.vat_rate("gas_domestic_first_480", self.issued_on)
+            full_rate = taxes.vat_rate("gas_domestic_above_480", self.issued_on)
+            if not full:
+                parts = [(reduced, reduced_rate, "")]
+            elif not reduced:
+                parts = [(full, full_rate, " (oltre 480 Smc/anno)")]
+            else:
+                parts = [
+                    (reduced, reduced_rate, " (entro 480 Smc/anno)"),
+                    (full, full_rate, " (oltre 480 Smc/anno)"),
+                ]
+        for quantity, rate, note in parts:
+            self.lines.append(
+                LineSpec(
+                    kind=InvoiceLine.Kind.GAS,
+                    description=f"Gas naturale PDR {service.pdr} — {wording}{note}",
+                    quantity=quantity,
+                    unit="Smc",
+                    unit_price=self.tariff.gas_price_smc,
+                    vat_rate=rate,
+                )
+            )
+        fee_category = "gas_domestic_first_480" if service.domestic_resident else "energy_business"
+        self._monthly_fee(
+            f"Quota fissa gas PDR {service.pdr}",
+            self.tariff.gas_monthly_fee,
+            active,
+            vat_rate=taxes.vat_rate(fee_category, self.issued_on),
+        )
+
+    def _gas_billed_this_year(self) -> Decimal:
+        """Smc already billed on this contract's invoices for periods ending in the same calendar year."""
+        billed = (
+            InvoiceLine.objects.filter(
+                invoice__contract=self.contract,
+                invoice__kind=Invoice.Kind.INVOICE,
+                invoice__period_end__year=self.period.end.year,
+                kind=InvoiceLine.Kind.GAS,
+            )
+            .exclude(invoice__status=Invoice.Status.CANCELLED)
+            .aggregate(total=Sum("quantity"))["total"]
+        )
+        return billed or Decimal("0")
+
+    def _bill_line(self, service: Service, active: tuple[date, date], supply: dict) -> None:
+        if service.kind == Service.Kind.FIBRE:
+            label = f"Canone Internet fibra {service.fibre_technology} linea {service.line_number}".strip()
+            fee = self.tariff.fibre_monthly_fee
+        else:
+            label = f"Canone mobile SIM {service.sim_number}"
+            fee = self.tariff.mobile_monthly_fee
+        self._monthly_fee(
+            label,
+            fee,
+            active,
+            vat_rate=taxes.vat_rate("communications", self.issued_on),
+            kind=InvoiceLine.Kind.COMMUNICATIONS,
+        )
+
+    def _bill_addon(self, service: Service, active: tuple[date, date], supply: dict) -> None:
+        """Teleconsulto Medico and Assistenza H24: every calendar month the service touched is billed
+        whole, even when active only part of it (CP Teleconsulto 3.2, CP H24 3.2)."""
+        fee = (
+            self.tariff.teleconsulto_monthly_fee
+            if service.kind == Service.Kind.TELECONSULTO
+            else self.tariff.assistenza_h24_monthly_fee
+        )
+        months = [m for m in self.period.months if m <= active[1] and _last_day_of_month(m) >= active[0]]
+        names = ", ".join(m.strftime("%m/%Y") for m in months)
+        self.lines.append(
+            LineSpec(
+                kind=InvoiceLine.Kind.ADDON,
+                description=f"{service.get_kind_display()} — canone mensile ({names})",
+                quantity=Decimal(len(months)),
+                unit=_months_unit(len(months)),
+                unit_price=fee,
+                vat_rate=taxes.vat_rate("addon", self.issued_on),
+            )
+        )
+
+    def _monthly_fee(
+        self,
+        label: str,
+        fee: Decimal,
+        active: tuple[date, date],
+        *,
+        vat_rate: Decimal,
+        kind: str = InvoiceLine.Kind.FIXED_FEE,
+    ) -> None:
+        """A monthly fee: whole months when the service covered them, else by the day (fee × 12 / 365)."""
+        start, end = active
+        whole = [m for m in self.period.months if m >= start and _last_day_of_month(m) <= end]
+        if len(whole) == len(self.period.months):
+            quantity, unit, price = Decimal(len(whole)), _months_unit(len(whole)), fee
+            wording = f"{label} ({', '.join(m.strftime('%m/%Y') for m in whole)})"
+        else:
+            days = days_between(start, end) + 1
+            quantity, unit = Decimal(days), "giorno" if days == 1 else "giorni"
+            price = (fee * 12 / DAYS_A_YEAR).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+            wording = f"{label} dal {_fmt(start)} al {_fmt(end)}"
+        self.lines.append(
+            LineSpec(
+                kind=kind,
+                description=wording,
+                quantity=quantity,
+                unit=unit,
+                unit_price=price,
+                vat_rate=vat_rate,
+            )
+        )
+
+    # -- metered consumption ------------------------------------------------------------------------------
+
+    def _meter_use(self, service: Service, active: tuple[date, date]) -> MeterUse:
+        """Consumption from readings when the period has one (last reading in the period − last reading
+        before it), net of what earlier invoices billed as estimates since that reading; otherwise an
+        estimate: the average daily consumption of the last 12 months × the days supplied."""
+        start, end = active
+        readings = list(
+            service.readings.filter(source__in=REAL_READING_SOURCES, read_on__lte=end).order_by(
+                "read_on", "id"
+            )
+        )
+        in_period = [r for r in readings if r.read_on >= start]
+        before = [r for r in readings if r.read_on < start]
+        base = before[-1] if before else (in_period[0] if len(in_period) > 1 else None)
+        if in_period and base is not None and in_period[-1].read_on > base.read_on:
+            last = in_period[-1]
+            measured = Decimal(last.value - base.value)
+            if measured < 0:
+                raise InvoiceRunError(
+                    f"Lettura del {_fmt(last.read_on)} ({last.value}) inferiore a quella del "
+                    f"{_fmt(base.read_on)} ({base.value}) per {service.identifier}: verificare le letture."
+                )
+            deducted = self._estimates_since(service, base.read_on)
+            return MeterUse(
+                quantity=measured - deducted,
+                estimated=False,
+                reading_start=base,
+                reading_end=last,
+                measured=measured,
+                estimates_deducted=deducted,
+            )
+        daily = self._daily_average(service, readings, end)
+        days = Decimal(days_between(start, end) + 1)
+        quantity = (daily * days).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return MeterUse(
+            quantity=quantity,
+            estimated=True,
+            reading_start=readings[-1] if readings else None,
+            daily_average=daily,
+        )
+
+    def _daily_average(self, service: Service, readings: list[MeterReading], end: date) -> Decimal:
+        year_ago = add_months(end, -12)
+        window = [r for r in readings if r.read_on >= year_ago] or readings
+        if len(window) < 2 and len(readings) >= 2:
+            window = readings[-2:]
+        if len(window) >= 2 and window[-1].read_on > window[0].read_on:
+            return Decimal(window[-1].value - window[0].value) / days_between(
+                window[0].read_on, window[-1].read_on
+            )
+        return TYPICAL_YEARLY_CONSUMPTION[service.kind] / DAYS_A_YEAR
+
+    def _estimates_since(self, service: Service, reading_on: date) -> Decimal:
+        """What earlier invoices of this contract billed as estimates for `service` after `reading_on`
+        (the share of each estimated period that falls after it, by the day)."""
+        total = Decimal("0")
+        earlier = (
+            Invoice.objects.filter(
+                contract=self.contract,
+                kind=Invoice.Kind.INVOICE,
+                period_end__gt=reading_on,
+                period_start__lt=self.period.start,
+            )
+            .exclude(status=Invoice.Status.CANCELLED)
+            .only("period_start", "period_end", "supplies")
+        )
+        for invoice in earlier:
+            for supply in invoice.supplies:
+                if supply.get("identifier") == service.identifier and supply.get("estimated"):
+                    estimated = Decimal(supply.get("consumption") or "0")
+                    days = days_between(invoice.period_start, invoice.period_end) + 1
+                    after = (
+                        days_between(max(invoice.period_start, add_days(reading_on, 1)), invoice.period_end)
+                        + 1
+                    )
+                    total += (estimated * after / days).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return total
+
+    def _use_wording(self, use: MeterUse, unit: str) -> str:
+        if use.estimated:
+            return f"consumo stimato dal {_fmt(self.period.start)} al {_fmt(self.period.end)}"
+        wording = f"consumo rilevato dal {_fmt(use.reading_start.read_on)} al {_fmt(use.reading_end.read_on)}"
+        if use.estimates_deducted:
+            wording += f", al netto di {_qty(use.estimates_deducted)} {unit} già fatturati in stima"
+        return wording
+
+    def _record_use(self, supply: dict, use: MeterUse, *, unit: str) -> None:
+        def reading(r: MeterReading | None) -> dict | None:
+            if r is None:
+                return None
+            return {"date": r.read_on.isoformat(), "value": r.value, "source": r.source}
+
+        supply.update(
+            unit=unit,
+            estimated=use.estimated,
+            consumption=str(use.quantity),
+            measured=str(use.measured),
+            estimates_deducted=str(use.estimates_deducted),
+            reading_start=reading(use.reading_start),
+            reading_end=None if use.estimated else reading(use.reading_end),
+            daily_average=str(round(use.daily_average, 3)) if use.daily_average is not None else "",
+        )
+
+    # -- deposit, charges, indemnities, credits ----------------------------------------------------------
+
+    def bill_deposit(self) -> None:
+        """The security deposit, outside VAT, on the contract's first invoice (CG 5.3)."""
+        if self.contract.security_deposit <= ZERO:
+            return
+        charged = (
+            InvoiceLine.objects.filter(
+                invoice__contract=self.contract,
+                invoice__kind=Invoice.Kind.INVOICE,
+                kind=InvoiceLine.Kind.DEPOSIT,
+            )
+            .exclude(invoice__status=Invoice.Status.CANCELLED)
+            .exists()
+        )
+        if not charged:
+            self.lines.append(
+                LineSpec(
+                    kind=InvoiceLine.Kind.DEPOSIT,
+                    description="Deposito cauzionale (art. 5.3 Condizioni generali)",
+                    unit_price=self.contract.security_deposit,
+                )
+            )
+
+    def bill_charges(self) -> list[Charge]:
+        """Pending charges of the contract (late-payment interest, early termination), billed once."""
+        charges = list(
+            Charge.objects.select_for_update()
+            .filter(contract=self.contract, billed_on__isnull=True, created_on__lte=self.issued_on)
+            .order_by("created_on", "id")
+        )
+        for charge in charges:
+            if charge.kind == Charge.Kind.LATE_INTEREST:
+                # Late-payment interest is outside the scope of VAT (art. 15 DPR 633/72).
+                kind, rate = InvoiceLine.Kind.LATE_INTEREST, None
+            else:
+                # Discounts charged back on early withdrawal: a price adjustment, taxed like the services.
+                kind, rate = InvoiceLine.Kind.CHARGE, self._charge_vat()
+            self.lines.append(
+                LineSpec(kind=kind, description=charge.description, unit_price=charge.amount, vat_rate=rate)
+            )
+        return charges
+
+    def _charge_vat(self) -> Decimal:
+        rates = [spec.vat_rate for spec in self.lines if spec.vat_rate is not None]
+        return max(rates) if rates else taxes.vat_rate("communications", self.issued_on)
+
+    def grant_late_indemnity(self) -> Credit | None:
+        """An invoice issued after its term carries the automatic indemnity (CP-LG 6.6, closing: 6.7)."""
+        amount = late_indemnity(self.period, self.issued_on)
+        if amount <= ZERO:
+            return None
+        return services.grant_indemnity(
+            customer=self.contract.customer,
+            contract=self.contract,
+            reason=Credit.Reason.LATE_INVOICE_INDEMNITY,
+            amount=amount,
+            created_on=self.issued_on,
+            source_key=f"late_invoice:{self.contract.pk}:{self.period.start.isoformat()}",
+        )
+
+    def deduct_credits(self) -> list[tuple[Credit, Decimal]]:
+        """Pending credits (indemnities with the regulation's wording, overpayments), oldest first, up to
+        the invoice's total; a larger credit's remainder is carried forward."""
+        total = taxes.totals(_vat_lines(self.lines), on=self.issued_on).total
+        if total <= ZERO:
+            return []
+        lines, uses = services.credit_lines_for(total, customer=self.contract.customer)
+        self.lines.extend(lines)
+        return uses
+
+
+def _vat_lines(lines: Iterable[LineSpec]):
+    return (taxes.VatLine(spec.vat_rate, spec.amount) for spec in lines)

@@ -1,0 +1,53 @@
+"""`python manage.py import_payments FILE [--dry-run]`: record the payments of a bank or postal statement."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from billing import payments_import
+from portal.lib.dates import rome_date
+
+EPILOG = """
+The file is a CSV with a header row, separated by ';' or ','. Columns: transaction_id, date (31/01/2027 or
+2027-01-31), amount (1.234,56 or 1234.56), method (bonifico, bollettino, carta, sdd), customer (customer code,
+codice fiscale or partita IVA), invoice (optional: the bill number, e.g. 2026/000123; empty: oldest debts
+first). A transaction id already imported is skipped, so the same file can be imported again after fixing the
+lines in error. Example: docs/samples/estratto-conto-esempio.csv. Exit status 1 when a line failed.
+"""
+
+
+class Command(BaseCommand):
+    help = "Import payments from a CSV bank or postal statement (idempotent by transaction id)."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.epilog = EPILOG
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the statement, a CSV file")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check every line and report, but record nothing"
+        )
+
+    def handle(self, *args, file, dry_run, **options):
+        try:
+            result = payments_import.import_statement(file, today=rome_date(timezone.now()), dry_run=dry_run)
+        except payments_import.StatementError as error:
+            raise CommandError(str(error)) from None
+
+        for error in result.errors:
+            self.stderr.write(self.style.ERROR(str(error)))
+        verb = "to import" if dry_run else "imported"
+        self.stdout.write(
+            f"Payments {verb}: {len(result.imported)} "
+            f"({payments_import.format_euro(result.imported_total)}) · "
+            f"already imported, skipped: {len(result.duplicates)} · "
+            f"lines with errors: {len(result.errors)}"
+        )
+        if dry_run:
+            self.stdout.write("Dry run: nothing was recorded.")
+        if result.errors:
+            raise CommandError(
+                f"{len(result.errors)} lines not imported: fix them and run the command again "
+                "(the lines already imported are skipped)."
+            )

@@ -1,0 +1,256 @@
+"""Payments from a bank or postal statement (CSV), each recorded through `billing.services.record_payment`.
+
+The statement is a CSV file with a header row; the separator is `;` (as Italian banks export it) or `,`.
+Column names are matched without regard to case or surrounding spaces:
+
+| column           | required | content                                                                    |
+|------------------|----------|----------------------------------------------------------------------------|
+| `transaction_id` | yes      | the bank's or the post office's unique id of the movement                  |
+| `date`           | yes      | the day the money was received: `31/01/2027` or `2027-01-31`              |
+| `amount`         | yes      | euro, positive: `1.234,56`, `1234,56` or `1234.56` (at most two decimals)  |
+| `method`         | yes      | `bonifico`, `bollettino`, `carta`, `sdd` (or the codes `bank_transfer`,    |
+|                  |          | `postal_slip`, `card`, `sdd`)                                              |
+| `customer`       | yes      | the customer code (`C000100001`), codice fiscale or partita IVA            |
+| `invoice`        | no       | the number of the bill the customer paid (`2026/000123`); empty: the       |
+|                  |          | payment goes to the oldest debts first (CG 6.1)                            |
+
+Importing is idempotent: a transaction id already recorded is skipped and counted, so a statement can be
+imported again after fixing the lines that failed. A line with an error is reported with its line number and
+the reason, and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from billing.models import Invoice, Payment
+from billing.services import record_payment
+from contracts.models import Customer
+
+REQUIRED_COLUMNS = ("transaction_id", "date", "amount", "method", "customer")
+OPTIONAL_COLUMNS = ("invoice",)
+
+METHODS = {
+    "bank_transfer": Payment.Method.BANK_TRANSFER,
+    "bonifico": Payment.Method.BANK_TRANSFER,
+    "bonifico bancario": Payment.Method.BANK_TRANSFER,
+    "postal_slip": Payment.Method.POSTAL_SLIP,
+    "bollettino": Payment.Method.POSTAL_SLIP,
+    "bollettino postale": Payment.Method.POSTAL_SLIP,
+    "card": Payment.Method.CARD,
+    "carta": Payment.Method.CARD,
+    "sdd": Payment.Method.SDD,
+    "addebito diretto": Payment.Method.SDD,
+    "rid": Payment.Method.SDD,
+}
+
+# 1.234,56 · 1234,56 · 1234 (Italian) and 1234.56 (dot as the decimal separator, no grouping).
+_ITALIAN_AMOUNT = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2})?$")
+_DOT_AMOUNT = re.compile(r"^\d+\.\d{1,2}$")
+
+
+class StatementError(Exception):
+    """The file as a whole cannot be read (missing, unreadable, without the required columns)."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    transaction_id: str
+    reason: str
+
+    def __str__(self):
+        ident = f" ({self.transaction_id})" if self.transaction_id else ""
+        return f"line {self.line}{ident}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    imported: list[Payment] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # transaction ids already recorded
+    errors: list[LineError] = field(default_factory=list)
+
+    @property
+    def imported_total(self) -> Decimal:
+        return sum((payment.amount for payment in self.imported), Decimal("0.00"))
+
+
+class _LineProblem(Exception):
+    """This line cannot be imported; the message says why."""
+
+
+class _Duplicate(Exception):
+    """This transaction is already recorded."""
+
+
+def import_statement(path: str | Path, *, today: date, dry_run: bool = False) -> ImportResult:
+    """Record every valid line of the statement at `path`; `dry_run` checks every line and records nothing."""
+    rows = _read_rows(Path(path))
+    result = ImportResult()
+    # Each line commits on its own (a long statement never holds the invoices' row locks for long); a dry
+    # run wraps them all in one transaction rolled back at the end.
+    with transaction.atomic() if dry_run else nullcontext():
+        for line_number, row in rows:
+            transaction_id = (row.get("transaction_id") or "").strip()
+            try:
+                with transaction.atomic():  # a savepoint: a failing line leaves nothing behind
+                    payment = _import_row(row, transaction_id=transaction_id, today=today)
+            except _Duplicate:
+                result.duplicates.append(transaction_id)
+            except _LineProblem as problem:
+                result.errors.append(LineError(line_number, transaction_id, str(problem)))
+            else:
+                result.imported.append(payment)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _import_row(row: dict, *, transaction_id: str, today: date) -> Payment:
+    if not transaction_id:
+        raise _LineProblem("transaction id missing")
+    if Payment.objects.filter(transaction_id=transaction_id).exists():
+        raise _Duplicate
+    received_on = parse_date(row.get("date", ""))
+    if received_on > today:
+        raise _LineProblem(f"date in the future: {received_on:%d/%m/%Y}")
+    amount = parse_amount(row.get("amount", ""))
+    method = parse_method(row.get("method", ""))
+    customer = find_customer(row.get("customer", ""))
+    invoice = find_invoice(row.get("invoice", ""), customer)
+    try:
+        return record_payment(
+            customer=customer,
+            amount=amount,
+            received_on=received_on,
+            method=method,
+            invoice=invoice,
+            transaction_id=transaction_id,
+        )
+    except IntegrityError:
+        # The same transaction recorded meanwhile by another import: it is a duplicate, not an error.
+        raise _Duplicate from None
+    except ValidationError as error:
+        raise _LineProblem("; ".join(error.messages)) from None
+
+
+def format_euro(amount: Decimal) -> str:
+    """1234.5 → "1.234,50 €", as the statement writes amounts."""
+    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") + " €"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading the file
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _read_rows(path: Path) -> list[tuple[int, dict]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise StatementError(f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise StatementError(f"a folder, not a file: {path}") from None
+    except OSError as error:
+        raise StatementError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # what spreadsheet programs save on Windows
+    if not text.strip():
+        raise StatementError(f"the file is empty: {path}")
+    first_line = text.lstrip().splitlines()[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    missing = [column for column in REQUIRED_COLUMNS if column not in reader.fieldnames]
+    if missing:
+        raise StatementError(
+            f"columns {', '.join(missing)} missing from the first line of {path} "
+            f"(required: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})"
+        )
+    rows = []
+    for row in reader:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue  # blank line
+        rows.append((reader.line_num, row))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One field at a time
+# ---------------------------------------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> date:
+    value = (value or "").strip()
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise _LineProblem(f"bad date {value!r} (dd/mm/yyyy or yyyy-mm-dd)")
+
+
+def parse_amount(value: str) -> Decimal:
+    """`1.234,56`, `1234,56` or `1234.56` → Decimal("1234.56"). "1.234" is read the Italian way (1234 €):
+    a dot followed by three digits is always a thousands separator."""
+    text = (value or "").strip().replace("€", "").replace("\N{NO-BREAK SPACE}", "").replace(" ", "")
+    if _DOT_AMOUNT.match(text):
+        normalised = text
+    elif _ITALIAN_AMOUNT.match(text):
+        normalised = text.replace(".", "").replace(",", ".")
+    else:
+        raise _LineProblem(f"bad amount {value.strip()!r} (e.g. 1.234,56 or 1234.56)")
+    try:
+        amount = Decimal(normalised)
+    except InvalidOperation:
+        raise _LineProblem(f"bad amount {value.strip()!r}") from None
+    if amount <= 0:
+        raise _LineProblem(f"bad amount {value.strip()!r}: it must be more than zero")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_method(value: str) -> str:
+    key = " ".join((value or "").strip().lower().split())
+    try:
+        return METHODS[key]
+    except KeyError:
+        raise _LineProblem(
+            f"unknown payment method {value.strip()!r} (bonifico, bollettino, carta or sdd)"
+        ) from None
+
+
+def find_customer(value: str) -> Customer:
+    key = (value or "").strip().upper()
+    if not key:
+        raise _LineProblem("customer missing (customer code or codice fiscale)")
+    customer = Customer.objects.filter(Q(code=key) | Q(codice_fiscale=key) | Q(partita_iva=key)).first()
+    if customer is None:
+        raise _LineProblem(f"unknown customer {value.strip()!r}")
+    return customer
+
+
+def find_invoice(value: str, customer: Customer) -> Invoice | None:
+    number = (value or "").strip()
+    if not number:
+        return None
+    invoice = Invoice.objects.filter(number=number).first()
+    if invoice is None:
+        raise _LineProblem(f"unknown invoice {number!r}")
+    if invoice.customer_id != customer.pk:
+        raise _LineProblem(f"invoice {number} belongs to another customer, not to {customer.code}")
+    if invoice.kind != Invoice.Kind.INVOICE:
+        raise _LineProblem(f"{number} is a credit note, not an invoice to pay")
+    return invoice

@@ -1,0 +1,161 @@
+"""The customer's "Bollette": the list by year, one bill, its PDF, a ZIP of several PDFs, the payments.
+
+Thin views over billing/selectors.py. Every lookup starts from the customer of the logged-in user, so another
+customer's id answers 404, for the PDF and inside a ZIP selection too. PDFs are rendered by a Celery worker
+when the bill is issued; these views only ever serve the stored file (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from datetime import date
+from tempfile import SpooledTemporaryFile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from billing import selectors
+from billing.forms import YearFilterForm, ZipSelectionForm
+from contracts.selectors import customer_of
+from portal.lib.dates import rome_date
+
+PAYMENTS_PAGE_SIZE = 25
+# A ZIP up to this size stays in memory; a larger one spills to a temporary file.
+ZIP_IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+def today() -> date:
+    """Today in Rome: the one place these pages read the clock (tests replace it)."""
+    return rome_date(timezone.now())
+
+
+def _customer(request):
+    return customer_of(request.user)
+
+
+@login_required
+@require_safe
+def invoice_list(request):
+    customer = _customer(request)
+    day = today()
+    years = selectors.invoice_years(customer)
+    asked = YearFilterForm(request.GET, years=years).year()  # an unknown year falls back to the default
+    year = selectors.shown_year(years, asked, today=day)
+    form = YearFilterForm(initial={"anno": year}, years=years)
+    invoices = selectors.with_badges(selectors.invoices_in_year(customer, year), today=day)
+    context = {
+        "customer": customer,
+        "form": form,
+        "year": year,
+        "years": years,
+        "invoices": invoices,
+        "balance": selectors.balance_of(customer, today=day),
+        "zip_max": selectors.ZIP_MAX_INVOICES,
+        "any_pdf": any(invoice.pdf for invoice in invoices),
+    }
+    return render(request, "billing/invoice_list.html", context)
+
+
+@login_required
+@require_safe
+def invoice_detail(request, pk):
+    invoice = get_object_or_404(
+        selectors.invoices_of(_customer(request)).select_related("corrects", "contract"), pk=pk
+    )
+    day = today()
+    context = {"invoice": invoice, "today": day, **selectors.invoice_page_data(invoice, today=day)}
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@login_required
+@require_safe
+def invoice_pdf(request, pk):
+    invoice = get_object_or_404(selectors.downloadable_of_user(request.user), pk=pk)
+    try:
+        handle = invoice.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404("invoice PDF missing from storage") from None
+    return FileResponse(
+        handle, as_attachment=True, filename=selectors.pdf_filename(invoice), content_type="application/pdf"
+    )
+
+
+@login_required
+@require_safe
+def invoices_zip(request):
+    """Several of the customer's PDFs in one ZIP. An id that is not one of the customer's bills answers 404,
+    like the single download: a selection is never silently trimmed."""
+    form = ZipSelectionForm(request.GET)
+    form.is_valid()  # only the selection matters; a malformed year just loses the way back to that year
+    if form.has_error("bolletta", "invalid"):
+        raise Http404("not an invoice id")
+    if form.has_error("bolletta"):
+        for error in form.errors["bolletta"]:
+            messages.error(request, error)
+        return _back_to_list(form)
+    ids = form.cleaned_data["bolletta"]
+    invoices = list(selectors.invoices_of(_customer(request)).filter(pk__in=ids))
+    if len(invoices) != len(ids):
+        raise Http404("not one of the customer's invoices")
+    waiting = [invoice.number for invoice in invoices if not invoice.pdf]
+    if waiting:
+        messages.warning(
+            request,
+            _("Il PDF di queste bollette è ancora in preparazione: %(numbers)s. Riprova tra qualche minuto.")
+            % {"numbers": ", ".join(waiting)},
+        )
+        return _back_to_list(form)
+    archive = SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)
+    try:
+        # PDFs are compressed already: storing them is as small as deflating them, and faster.
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zip_file:
+            for invoice in invoices:
+                with (
+                    invoice.pdf.open("rb") as source,
+                    zip_file.open(selectors.pdf_filename(invoice), "w") as target,
+                ):
+                    shutil.copyfileobj(source, target)
+    except FileNotFoundError:
+        archive.close()
+        raise Http404("invoice PDF missing from storage") from None
+    archive.seek(0)
+    return FileResponse(
+        archive, as_attachment=True, filename=_zip_filename(invoices), content_type="application/zip"
+    )
+
+
+def _zip_filename(invoices) -> str:
+    years = sorted({invoice.year for invoice in invoices})
+    span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    return f"bollette-{span}.zip"
+
+
+def _back_to_list(form):
+    url = reverse("billing:invoices")
+    year = form.cleaned_data.get("anno")
+    return redirect(f"{url}?anno={year}" if year else url)
+
+
+@login_required
+@require_safe
+def payment_list(request):
+    customer = _customer(request)
+    page = Paginator(selectors.payments_of(customer), PAYMENTS_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    credits = selectors.available_credits(customer)
+    context = {
+        "customer": customer,
+        "page": page,
+        "payments": selectors.with_unallocated(page.object_list),
+        "credits": credits,
+        "credits_total": selectors.credits_total(credits),
+        "balance": selectors.balance_of(customer, today=today()),
+    }
+    return render(request, "billing/payment_list.html", context)

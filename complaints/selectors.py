@@ -1,0 +1,361 @@
+"""Reads for the customer's complaint pages, the public form and the tracking links.
+
+A customer only ever reaches their own cases: views look them up in `complaints_of(customer)`, and every
+attachment, document and invoice through the case found there, so another customer's code is simply not
+found (404). Internal events and internal attachments never leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Invoice
+from complaints import deadlines
+from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
+from contracts.models import Contract, Customer, Service
+from contracts.selectors import contract_documents, customer_of
+from portal.lib.dates import add_months, days_between
+from portal.notifications.models import Communication
+
+__all__ = ["customer_of"]
+
+# The kinds of complaint whose answer is a communications-service matter (AGCOM 255/24/CONS).
+COMMUNICATION_SERVICE_KINDS = frozenset(Service.COMMUNICATION_KINDS)
+
+# Events whose text the customer reads as it was written: messages both ways and staff explanations.
+EVENTS_WITH_TEXT = frozenset(
+    {
+        ComplaintEvent.Kind.MESSAGE_TO_CUSTOMER,
+        ComplaintEvent.Kind.MESSAGE_FROM_CUSTOMER,
+        ComplaintEvent.Kind.INFORMATION_REQUESTED,
+        ComplaintEvent.Kind.RECLASSIFIED,
+    }
+)
+
+# What each event is called on the customer's side of the case.
+CUSTOMER_EVENT_LABELS = {
+    ComplaintEvent.Kind.FILED: _("Pratica ricevuta"),
+    ComplaintEvent.Kind.MESSAGE_TO_CUSTOMER: _("Messaggio dal Servizio Clienti"),
+    ComplaintEvent.Kind.MESSAGE_FROM_CUSTOMER: _("Il tuo messaggio"),
+    ComplaintEvent.Kind.INFORMATION_REQUESTED: _("Ti abbiamo chiesto alcune informazioni"),
+    ComplaintEvent.Kind.RECLASSIFIED: _("Tipo di pratica cambiato"),
+    ComplaintEvent.Kind.STATUS_REPORT: _("Hai chiesto un resoconto sullo stato"),
+    ComplaintEvent.Kind.REPLIED: _("Risposta motivata inviata"),
+    ComplaintEvent.Kind.INDEMNITY: _("Indennizzo automatico riconosciuto"),
+    ComplaintEvent.Kind.UNSATISFACTORY: _("Hai segnalato che la risposta non ti soddisfa"),
+    ComplaintEvent.Kind.CONCILIATION: _("Ti abbiamo informato sulla conciliazione"),
+    ComplaintEvent.Kind.CLOSED: _("Pratica chiusa"),
+}
+
+# A billing complaint's dossier carries the contract's bills of the year before the complaint.
+DOSSIER_INVOICE_MONTHS = 12
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The customer's cases
+# ---------------------------------------------------------------------------------------------------------
+
+
+def complaints_of(customer: Customer | None) -> QuerySet[Complaint]:
+    """The customer's cases, newest first; none for an account without a customer record."""
+    if customer is None:
+        return Complaint.objects.none()
+    return Complaint.objects.filter(customer=customer).select_related("contract", "service", "invoice")
+
+
+def days_left(complaint: Complaint, *, today: date) -> int:
+    """Calendar days from today to the answer-by date: 0 on the day, negative once it has passed."""
+    return days_between(today, complaint.answer_due_on)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a case stands against its answer-by date, as the pages say it."""
+
+    due_on: date
+    answered_on: date | None
+    days_left: int
+
+    @property
+    def days_late(self) -> int:
+        return -self.days_left
+
+    @property
+    def state(self) -> str:
+        if self.answered_on is not None:
+            return "answered"
+        if self.days_left > 0:
+            return "running"
+        return "due_today" if self.days_left == 0 else "late"
+
+
+def clock(complaint: Complaint, *, today: date) -> Clock:
+    return Clock(
+        due_on=complaint.answer_due_on,
+        answered_on=complaint.answered_on,
+        days_left=days_left(complaint, today=today),
+    )
+
+
+def with_clock(complaints, *, today: date) -> list[Complaint]:
+    """The cases with their `clock` set, for lists."""
+    complaints = list(complaints)
+    for complaint in complaints:
+        complaint.clock = clock(complaint, today=today)
+    return complaints
+
+
+def visible_events(complaint: Complaint) -> list[ComplaintEvent]:
+    """The history the customer sees: never internal notes, assignments or staff reminders."""
+    attachments = ComplaintAttachment.objects.filter(internal=False).order_by("uploaded_at", "id")
+    events = list(
+        complaint.events.filter(internal=False)
+        .select_related("actor")
+        .prefetch_related(Prefetch("attachments", queryset=attachments, to_attr="visible_attachments"))
+    )
+    for event in events:
+        event.label = CUSTOMER_EVENT_LABELS.get(event.kind, event.get_kind_display())
+        event.shows_text = event.kind in EVENTS_WITH_TEXT and bool(event.text.strip())
+        event.from_customer = event.kind in (
+            ComplaintEvent.Kind.MESSAGE_FROM_CUSTOMER,
+            ComplaintEvent.Kind.FILED,
+            ComplaintEvent.Kind.STATUS_REPORT,
+            ComplaintEvent.Kind.UNSATISFACTORY,
+        )
+    return events
+
+
+def visible_attachments(complaint: Complaint) -> QuerySet[ComplaintAttachment]:
+    return complaint.attachments.filter(internal=False).order_by("uploaded_at", "id")
+
+
+def visible_attachment_count(complaint: Complaint) -> int:
+    return complaint.attachments.filter(internal=False).count()
+
+
+def recent_status_report(complaint: Complaint, *, since) -> bool:
+    """Whether a status report was asked for after `since` (a double click asks once)."""
+    return complaint.events.filter(kind=ComplaintEvent.Kind.STATUS_REPORT, at__gte=since).exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Documents
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _communication(complaint: Complaint, template_key: str) -> Communication | None:
+    return (
+        Communication.objects.filter(
+            about_type=ContentType.objects.get_for_model(Complaint),
+            about_id=complaint.pk,
+            template_key=template_key,
+        )
+        .exclude(document="")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def acknowledgement(complaint: Complaint) -> Communication | None:
+    """The acknowledgement: its document is the customer's copy of the filed form."""
+    return _communication(complaint, "complaint_ack")
+
+
+def reply_letter(complaint: Complaint) -> Communication | None:
+    """The reasoned reply: its document is the reply letter."""
+    return _communication(complaint, "complaint_reply")
+
+
+def indemnity_invoices(complaint: Complaint) -> list[Invoice]:
+    """The invoices the automatic indemnity was deducted from (more than one when it was carried forward)."""
+    if complaint.indemnity_credit_id is None:
+        return []
+    uses = complaint.indemnity_credit.uses.select_related("invoice").order_by("invoice__issued_on", "pk")
+    invoices = []
+    for use in uses:
+        use.invoice.credited_amount = use.amount
+        invoices.append(use.invoice)
+    return invoices
+
+
+def dossier_invoices(complaint: Complaint) -> list[Invoice]:
+    """The bills a conciliation body needs: the contested one, those the indemnity was deducted from, and for
+    a billing complaint the contract's bills of the year before it. Stored PDFs of the customer's own only."""
+    if complaint.customer_id is None:
+        return []
+    related = Q(pk=complaint.invoice_id) if complaint.invoice_id else Q(pk__in=[])
+    if complaint.indemnity_credit_id:
+        related |= Q(credit_uses__credit_id=complaint.indemnity_credit_id)
+    billing_case = complaint.topic == Complaint.Topic.BILLING or complaint.kind in (
+        Complaint.Kind.BILLING_RECTIFICATION,
+        Complaint.Kind.DOUBLE_BILLING,
+    )
+    if billing_case and complaint.contract_id:
+        related |= Q(
+            contract_id=complaint.contract_id,
+            issued_on__gte=add_months(complaint.received_on, -DOSSIER_INVOICE_MONTHS),
+            issued_on__lte=complaint.received_on,
+        )
+    return list(
+        Invoice.objects.filter(related, customer_id=complaint.customer_id, number__isnull=False)
+        .exclude(pdf="")
+        .distinct()
+        .order_by("issued_on", "sequence")
+    )
+
+
+def dossier_contract_documents(complaint: Complaint) -> list[Communication]:
+    """The contract's letters with a PDF (renewal notices, condition changes, withdrawal receipts)."""
+    if complaint.contract_id is None or complaint.customer_id is None:
+        return []
+    return list(contract_documents(complaint.contract).exclude(document="").order_by("created_at", "pk"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The online forms
+# ---------------------------------------------------------------------------------------------------------
+
+
+def supplies_of(customer: Customer) -> list[Contract]:
+    """The customer's contracts with their services, for the "which supply" choice (newest first)."""
+    return list(
+        Contract.objects.filter(customer=customer)
+        .exclude(status=Contract.Status.CANCELLED)
+        .prefetch_related(Prefetch("services", queryset=Service.objects.order_by("id")))
+        .order_by("-proposed_on", "number")
+    )
+
+
+def invoices_for_complaint(customer: Customer) -> QuerySet[Invoice]:
+    """The bills a customer may contest: their own issued invoices (not credit notes), newest first."""
+    return Invoice.objects.filter(
+        customer=customer, number__isnull=False, kind=Invoice.Kind.INVOICE
+    ).order_by("-issued_on", "-sequence")
+
+
+def compact_reference(value: str) -> str:
+    """A POD, PDR, line or SIM number or customer code as stored: no spaces, upper case."""
+    return "".join(value.split()).upper()
+
+
+@dataclass(frozen=True)
+class Identification:
+    customer: Customer | None = None
+    contract: Contract | None = None
+    service: Service | None = None
+
+    @property
+    def identified(self) -> bool:
+        return self.customer is not None
+
+
+def identify_sender(*, tax_id: str, reference: str) -> Identification:
+    """Who sent a public complaint: the customer whose codice fiscale or partita IVA is `tax_id` *and* who
+    holds the supply `reference` names (POD, PDR, line or SIM number) or whose customer code it is.
+
+    Nothing else identifies: a right tax id with a wrong reference is an unidentified sender, and the caller
+    never tells the sender which of the two was the case."""
+    reference = compact_reference(reference)
+    if not tax_id or not reference:
+        return Identification()
+    holders = Customer.objects.filter(Q(codice_fiscale=tax_id) | Q(partita_iva=tax_id))
+    service = (
+        Service.objects.filter(contract__customer__in=holders)
+        .filter(Q(pod=reference) | Q(pdr=reference) | Q(line_number=reference) | Q(sim_number=reference))
+        .select_related("contract__customer")
+        .order_by("-contract__proposed_on", "-pk")
+        .first()
+    )
+    if service is not None:
+        return Identification(customer=service.contract.customer, contract=service.contract, service=service)
+    customer = holders.filter(code__iexact=reference).first()
+    if customer is None:
+        return Identification()
+    # A customer code alone names the supply only when the customer has just one.
+    contracts = list(customer.contracts.exclude(status=Contract.Status.CANCELLED)[:2])
+    contract = contracts[0] if len(contracts) == 1 else None
+    services = list(contract.services.all()[:2]) if contract else []
+    return Identification(
+        customer=customer, contract=contract, service=services[0] if len(services) == 1 else None
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tracking without an account: code + e-mail → a signed link
+# ---------------------------------------------------------------------------------------------------------
+
+TRACKING_LINK_MAX_AGE = timedelta(days=7)
+_TRACKING_SALT = "complaints.tracking-link"
+
+
+class InvalidTrackingLink(Exception):
+    """The link is forged or altered, or names a case that no longer matches it."""
+
+
+class ExpiredTrackingLink(InvalidTrackingLink):
+    """The link was genuine but is older than TRACKING_LINK_MAX_AGE."""
+
+
+def case_for_tracking(*, code: str, email: str) -> Complaint | None:
+    """The case with this code and this e-mail address on file; None otherwise.
+
+    The address on file is the customer's own when the sender was identified as a customer (every
+    communication of the case goes there), else the one the sender gave: an address typed in the public
+    form never opens a customer's case."""
+    email = email.strip()
+    if not code or not email:
+        return None
+    return (
+        Complaint.objects.filter(code__iexact=code.strip())
+        .filter(Q(customer__isnull=True, sender_email__iexact=email) | Q(customer__email__iexact=email))
+        .select_related("customer")
+        .first()
+    )
+
+
+def _secret_digest(complaint: Complaint) -> str:
+    # The case's tracking secret, hashed: rotating it in the database invalidates every link already sent.
+    return hashlib.sha256(complaint.tracking_secret.encode()).hexdigest()[:16]
+
+
+def make_tracking_token(complaint: Complaint) -> str:
+    return signing.TimestampSigner(salt=_TRACKING_SALT).sign_object(
+        {"c": complaint.pk, "s": _secret_digest(complaint)}, compress=True
+    )
+
+
+def read_tracking_token(token: str) -> tuple[Complaint, float]:
+    """The case a valid link names and when the link stops working (a Unix time); ExpiredTrackingLink or
+    InvalidTrackingLink otherwise."""
+    signer = signing.TimestampSigner(salt=_TRACKING_SALT)
+    try:
+        payload = signer.unsign_object(token, max_age=TRACKING_LINK_MAX_AGE)
+        complaint_id, digest = int(payload["c"]), str(payload["s"])
+        # The signature is valid, so the timestamp it covers can be trusted: "payload:timestamp".
+        issued_at = signing.b62_decode(signing.Signer.unsign(signer, token).rsplit(signer.sep, 1)[1])
+    except signing.SignatureExpired:
+        raise ExpiredTrackingLink from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError, IndexError):
+        raise InvalidTrackingLink from None
+    complaint = Complaint.objects.filter(pk=complaint_id).first()
+    if complaint is None or _secret_digest(complaint) != digest:
+        raise InvalidTrackingLink
+    return complaint, issued_at + TRACKING_LINK_MAX_AGE.total_seconds()
+
+
+def conciliation_opens_on(complaint: Complaint) -> date:
+    return deadlines.conciliation_available_on(complaint.sent_on)
+
+
+def is_communications_case(complaint: Complaint) -> bool:
+    """Communications services (fibre, mobile): conciliation through Conciliaweb / Co.re.com, not ARERA."""
+    if complaint.kind == Complaint.Kind.TELECOM_COMPLAINT:
+        return True
+    return complaint.service is not None and complaint.service.kind in COMMUNICATION_SERVICE_KINDS

@@ -1,0 +1,111 @@
+"""The intermediate forms of the contract admin actions: they collect what a service needs, nothing more."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from contracts import services
+from contracts.models import Service, WithdrawalRequest
+
+
+def _date_field(label, **kwargs):
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
+
+
+class CustomerWithdrawalForm(forms.Form):
+    """A customer's withdrawal received by staff (letter, PEC, phone, shop)."""
+
+    kind = forms.ChoiceField(
+        label=_("Tipo di recesso"),
+        choices=[
+            (WithdrawalRequest.Kind.SWITCH, WithdrawalRequest.Kind.SWITCH.label),
+            (WithdrawalRequest.Kind.DEACTIVATION, WithdrawalRequest.Kind.DEACTIVATION.label),
+        ],
+        help_text=_(
+            "Cambio fornitore: efficace dal 1° del mese successivo se ricevuto entro il giorno 10 (art. 3.2); "
+            "disattivazione: 30 giorni dalla ricezione (art. 3.3)."
+        ),
+    )
+    received_on = _date_field(
+        _("Ricevuto il"), help_text=_("Il giorno in cui la richiesta del cliente è arrivata a Optima.")
+    )
+    service = forms.ModelChoiceField(
+        label=_("Solo questo servizio"),
+        queryset=Service.objects.none(),
+        required=False,
+        help_text=_(
+            "Vuoto: recesso da tutto il contratto. Per un recesso parziale seleziona un solo contratto."
+        ),
+    )
+
+    def __init__(self, *args, contracts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contract_count = len(contracts)
+        self.fields["service"].queryset = (
+            Service.objects.filter(contract__in=contracts)
+            .exclude(status__in=[Service.Status.DEACTIVATED, Service.Status.CANCELLED])
+            .select_related("contract")
+        )
+        self.fields["service"].label_from_instance = lambda service: f"{service.contract.number} · {service}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("service") is not None and self.contract_count > 1:
+            self.add_error("service", _("Per un recesso parziale seleziona un solo contratto."))
+        return cleaned
+
+
+class SupplierWithdrawalForm(forms.Form):
+    sent_on = _date_field(
+        _("Data di invio della comunicazione"),
+        help_text=_(
+            "Energia: 6 mesi dal 1° del mese successivo alla ricezione presunta (invio + 10 giorni); "
+            "comunicazioni elettroniche: 3 mesi dall'invio (art. 3.6)."
+        ),
+    )
+
+
+class ConditionChangeForm(forms.Form):
+    title = forms.CharField(label=_("Titolo"), max_length=200)
+    description = forms.CharField(
+        label=_("Descrizione per il cliente"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Il testo che il cliente legge nella comunicazione: cosa cambia e da quando."),
+    )
+    effective_on = _date_field(_("In vigore dal"))
+    raises_prices = forms.BooleanField(
+        label=_("Aumenta i prezzi"),
+        required=False,
+        help_text=_(
+            "I clienti potranno recedere senza costi entro 60 giorni dalla comunicazione (art. 9.3)."
+        ),
+    )
+    sent_on = _date_field(
+        _("Data di invio"),
+        help_text=_(
+            "Il preavviso di 3 mesi decorre dal 1° del mese successivo alla ricezione presunta "
+            "(invio + 10 giorni, art. 9.3)."
+        ),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        effective_on, sent_on = cleaned.get("effective_on"), cleaned.get("sent_on")
+        if effective_on and sent_on:
+            try:
+                services.check_condition_change_date(effective_on=effective_on, sent_on=sent_on)
+            except ValidationError as error:
+                self.add_error("effective_on", error)
+        return cleaned
+
+
+class ServiceActivationForm(forms.Form):
+    activated_on = _date_field(
+        _("Attivato il"),
+        help_text=_(
+            "Il primo servizio attivato avvia il periodo contrattuale di 12 mesi (dal 1° del mese "
+            "successivo, se non è il 1°)."
+        ),
+    )

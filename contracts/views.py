@@ -1,0 +1,216 @@
+"""The customer's "Contratti e forniture": contracts, supplies, self-readings, withdrawal, cooling-off.
+
+Thin views: they look the customer's own rows up (another customer's number or id is a 404), check the
+form, call a service and show its answer. Every date shown comes from contracts/deadlines.py or a service.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contracts import charts, selectors, services
+from contracts.forms import ContactDetailsForm, SelfReadingForm, WithdrawalForm
+from contracts.models import Contract, Service
+from portal.lib.dates import rome_date
+
+
+def today() -> date:
+    """Today in Rome: the one place these pages read the clock (tests replace it)."""
+    return rome_date(timezone.now())
+
+
+def _own_contract(request, number: str) -> Contract:
+    customer = selectors.customer_of(request.user)
+    return get_object_or_404(selectors.contracts_of(customer), number=number)
+
+
+@login_required
+def contract_list(request):
+    contracts = selectors.contracts_of(selectors.customer_of(request.user))
+    return render(request, "contracts/list.html", {"contracts": contracts})
+
+
+@login_required
+def contract_detail(request, number):
+    contract = _own_contract(request, number)
+    day = today()
+    context = {
+        "contract": contract,
+        **selectors.contract_page_data(contract),
+        "can_withdraw": selectors.is_withdrawable(contract),
+        "cooling_off_until": selectors.cooling_off_open_until(contract, today=day),
+        "price_change": services.open_price_change_withdrawal(contract, today=day),
+    }
+    return render(request, "contracts/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supply(request, number, service_id):
+    contract = _own_contract(request, number)
+    service = get_object_or_404(contract.services.filter(kind__in=Service.METERED_KINDS), pk=service_id)
+    unit = selectors.reading_unit(service)
+    form = SelfReadingForm(request.POST if request.method == "POST" else None, today=today(), unit=unit)
+    if form.is_bound and form.is_valid():
+        try:
+            services.submit_self_reading(
+                service=service,
+                value=form.cleaned_data["value"],
+                read_on=form.cleaned_data["read_on"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            # The service names the field it refuses ("value", "read_on") or none: shown where it belongs.
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Grazie: la lettura %(value)s %(unit)s del %(day)s è registrata e la useremo in bolletta.")
+                % {
+                    "value": form.cleaned_data["value"],
+                    "unit": unit,
+                    "day": form.cleaned_data["read_on"].strftime("%d/%m/%Y"),
+                },
+            )
+            return redirect("contracts:supply", number=contract.number, service_id=service.pk)
+    readings = selectors.readings_of(service)
+    intervals = charts.consumption_between_readings(readings)
+    chart_label = _("Consumi di %(service)s tra una lettura e l'altra, in %(unit)s") % {
+        "service": service.get_kind_display(),
+        "unit": unit,
+    }
+    context = {
+        "contract": contract,
+        "service": service,
+        "unit": unit,
+        "readings": readings,
+        "intervals": intervals[-charts.MAX_BARS :],
+        "chart": charts.consumption_svg(intervals, unit=unit, label=chart_label),
+        "chart_label": chart_label,
+        "form": form,
+        "can_submit": service.status == Service.Status.ACTIVE,
+    }
+    return render(request, "contracts/supply.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request, number):
+    """Step 1: what and how. A valid choice shows step 2, the quote to confirm."""
+    contract = _own_contract(request, number)
+    form = WithdrawalForm(request.POST if request.method == "POST" else None, contract=contract)
+    if selectors.is_withdrawable(contract) and form.is_bound and form.is_valid():
+        try:
+            quote = services.quote_withdrawal(
+                contract=contract,
+                kind=form.cleaned_data["kind"],
+                # A request sent from the portal is received the moment it is sent.
+                received_on=today(),
+                service=form.cleaned_data["service"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return render(
+                request,
+                "contracts/withdrawal_confirm.html",
+                {"contract": contract, "form": form, "quote": quote, "service": form.cleaned_data["service"]},
+            )
+    return _withdrawal_form(request, contract, form)
+
+
+@login_required
+@require_POST
+def withdraw_confirm(request, number):
+    """Step 2: the customer confirms. The quote is computed again: posted dates are never trusted."""
+    contract = _own_contract(request, number)
+    form = WithdrawalForm(request.POST, contract=contract)
+    if not selectors.is_withdrawable(contract) or not form.is_valid():
+        return _withdrawal_form(request, contract, form)
+    try:
+        withdrawal = services.request_withdrawal(
+            contract=contract,
+            kind=form.cleaned_data["kind"],
+            received_on=today(),
+            service=form.cleaned_data["service"],
+            by=request.user,
+            channel="portal",
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _withdrawal_form(request, contract, form)
+    return redirect("contracts:withdrawal_done", number=contract.number, pk=withdrawal.pk)
+
+
+def _withdrawal_form(request, contract, form):
+    context = {
+        "contract": contract,
+        "form": form,
+        "can_withdraw": selectors.is_withdrawable(contract),
+        "price_change": services.open_price_change_withdrawal(contract, today=today()),
+    }
+    return render(request, "contracts/withdrawal_form.html", context)
+
+
+@login_required
+def withdrawal_done(request, number, pk):
+    contract = _own_contract(request, number)
+    withdrawal = get_object_or_404(contract.withdrawals.select_related("service"), pk=pk)
+    context = {
+        "contract": contract,
+        "withdrawal": withdrawal,
+        "receipt": selectors.withdrawal_receipt(withdrawal),
+    }
+    return render(request, "contracts/withdrawal_done.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cooling_off(request, number):
+    contract = _own_contract(request, number)
+    day = today()
+    errors = []
+    if request.method == "POST":
+        try:
+            withdrawal = services.cancel_for_cooling_off(contract=contract, requested_on=day, by=request.user)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            return redirect("contracts:withdrawal_done", number=contract.number, pk=withdrawal.pk)
+    context = {
+        "contract": contract,
+        "last_day": selectors.cooling_off_open_until(contract, today=day),
+        "errors": errors,
+    }
+    return render(request, "contracts/cooling_off.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_details(request):
+    customer = selectors.customer_of(request.user)
+    if customer is None:
+        raise Http404("no customer record for this account")
+    form = ContactDetailsForm(request.POST if request.method == "POST" else None, instance=customer)
+    if form.is_bound and form.is_valid():
+        try:
+            services.update_contact_details(
+                customer=customer,
+                changes={name: form.cleaned_data[name] for name in form.Meta.fields},
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("I tuoi recapiti sono aggiornati."))
+            return redirect("profile")
+    return render(request, "contracts/contact_details.html", {"form": form, "customer": customer})

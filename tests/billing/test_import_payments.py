@@ -1,0 +1,249 @@
+"""`import_payments FILE`: a bank or postal statement, line by line, through record_payment — once."""
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billing import payments_import, services
+from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from billing.services import LineSpec
+from tests.factories import CustomerFactory, active_contract
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "estratto-conto-esempio.csv"
+HEADER = "transaction_id;date;amount;method;customer;invoice\n"
+
+
+def issue(contract, month, price="44.80"):
+    """A bill of 49.28 € (44.80 + 10% VAT) for `month` of 2026, issued on the 2nd of the next month."""
+    draft = services.create_draft(
+        contract=contract,
+        period_start=date(2026, month, 1),
+        period_end=date(2026, month, 28),
+        lines=[
+            LineSpec(
+                kind=InvoiceLine.Kind.ENERGY, description="Energia", unit_price=D(price), vat_rate=D("10")
+            )
+        ],
+    )
+    return services.issue_invoice(invoice=draft, issued_on=date(2026, month + 1, 2))
+
+
+def run(path, *args):
+    """The command's (stdout, stderr, error) — error is the CommandError it ended with, if any."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("import_payments", str(path), *args, stdout=out, stderr=err)
+    except CommandError as error:
+        return out.getvalue(), err.getvalue(), error
+    return out.getvalue(), err.getvalue(), None
+
+
+@pytest.fixture
+def statement(tmp_path):
+    def write(*rows, header=HEADER, encoding="utf-8"):
+        path = tmp_path / "estratto.csv"
+        path.write_text(header + "".join(row + "\n" for row in rows), encoding=encoding)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def mario(db):
+    return CustomerFactory(
+        code="C000100001", codice_fiscale="RSSMRA80A01F839W", user__email="mario@example.it"
+    )
+
+
+@pytest.fixture
+def giulia(db):
+    return CustomerFactory(
+        code="C000100002", codice_fiscale="BNCGLI85C55F205C", user__email="giulia@example.it"
+    )
+
+
+class TestTheSample:
+    def test_the_sample_statement_imports_cleanly_and_only_once(self, mario, giulia):
+        mario_bill = issue(active_contract(mario), month=10)
+        assert mario_bill.number == "2026/000001"  # the one the sample names
+        out, err, error = run(SAMPLE)
+        assert error is None, err
+        assert (
+            "Payments imported: 4 (1.400,94 €) · already imported, skipped: 0 · lines with errors: 0" in out
+        )
+        assert Payment.objects.count() == 4
+        assert Payment.objects.get(transaction_id="BPM-2026-000451").invoice == mario_bill
+        mario_bill.refresh_from_db()
+        assert mario_bill.status == Invoice.Status.PAID
+
+        out, err, error = run(SAMPLE)
+        assert error is None
+        assert "Payments imported: 0 (0,00 €) · already imported, skipped: 4 · lines with errors: 0" in out
+        assert Payment.objects.count() == 4
+
+
+class TestLines:
+    def test_amounts_dates_and_methods_in_either_format(self, statement, mario):
+        path = statement(
+            "T1;03/11/2026;1.234,56;Bonifico;C000100001;",
+            "T2;2026-11-04;1234.56;bollettino;c000100001;",
+            "T3;05/11/2026;12,5;carta;RSSMRA80A01F839W;",
+            "T4;05/11/2026;7 €;SDD;C000100001;",
+        )
+        _, err, error = run(path)
+        assert error is None, err
+        payments = {p.transaction_id: p for p in Payment.objects.all()}
+        assert payments["T1"].amount == payments["T2"].amount == D("1234.56")
+        assert payments["T1"].method == Payment.Method.BANK_TRANSFER
+        assert payments["T2"].received_on == date(2026, 11, 4) and payments["T2"].method == "postal_slip"
+        assert payments["T3"].amount == D("12.50") and payments["T3"].method == "card"
+        assert payments["T4"].amount == D("7.00") and payments["T4"].method == "sdd"
+        assert {p.customer for p in payments.values()} == {mario}
+
+    def test_each_bad_line_is_reported_with_its_number_and_reason_and_the_others_are_imported(
+        self, statement, mario, giulia
+    ):
+        giulia_bill = issue(active_contract(giulia), month=10)
+        path = statement(
+            "OK-1;03/11/2026;10,00;bonifico;C000100001;",  # line 2
+            "BAD-DATE;31/11/2026;10,00;bonifico;C000100001;",  # line 3
+            "BAD-AMOUNT;03/11/2026;12,5O;bonifico;C000100001;",  # line 4
+            "WHO;03/11/2026;10,00;bonifico;C999999999;",  # line 5
+            f"NOT-YOURS;03/11/2026;10,00;bonifico;C000100001;{giulia_bill.number}",  # line 6
+            "HOW;03/11/2026;10,00;assegno;C000100001;",  # line 7
+            ";03/11/2026;10,00;bonifico;C000100001;",  # line 8
+            "ZERO;03/11/2026;0,00;bonifico;C000100001;",  # line 9
+            "LATER;03/11/2099;10,00;bonifico;C000100001;",  # line 10
+            "NO-BILL;03/11/2026;10,00;bonifico;C000100001;2026/999999",  # line 11
+            "OK-2;04/11/2026;20.00;carta;C000100001;",  # line 12
+        )
+        out, err, error = run(path)
+        assert error is not None and "9 lines not imported" in str(error)
+        assert "Payments imported: 2 (30,00 €)" in out and "lines with errors: 9" in out
+        for expected in (
+            "line 3 (BAD-DATE): bad date '31/11/2026'",
+            "line 4 (BAD-AMOUNT): bad amount '12,5O'",
+            "line 5 (WHO): unknown customer 'C999999999'",
+            f"line 6 (NOT-YOURS): invoice {giulia_bill.number} belongs to another customer",
+            "line 7 (HOW): unknown payment method 'assegno'",
+            "line 8: transaction id missing",
+            "line 9 (ZERO): bad amount '0,00': it must be more than zero",
+            "line 10 (LATER): date in the future: 03/11/2099",
+            "line 11 (NO-BILL): unknown invoice '2026/999999'",
+        ):
+            assert expected in err
+        assert set(Payment.objects.values_list("transaction_id", flat=True)) == {"OK-1", "OK-2"}
+        giulia_bill.refresh_from_db()
+        assert giulia_bill.amount_paid == 0
+
+    def test_fixing_the_bad_lines_and_importing_again_records_only_those(self, statement, mario):
+        run(statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;1O;carta;C000100001;"))
+        out, _, error = run(
+            statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;10;carta;C000100001;")
+        )
+        assert error is None
+        assert "Payments imported: 1 (10,00 €) · already imported, skipped: 1" in out
+        assert Payment.objects.count() == 2
+
+    def test_the_same_transaction_twice_in_one_file_is_recorded_once(self, statement, mario):
+        out, _, _ = run(
+            statement("T1;03/11/2026;10,00;bonifico;C000100001;", "T1;03/11/2026;10,00;bonifico;C000100001;")
+        )
+        assert "Payments imported: 1" in out and "skipped: 1" in out
+        assert Payment.objects.count() == 1
+
+    def test_a_blank_line_is_ignored_and_line_numbers_stay_right(self, statement, mario):
+        _, err, _ = run(statement("", "T1;03/11/2026;xx;bonifico;C000100001;"))
+        assert "line 3 (T1): bad amount" in err
+
+    def test_commas_as_separator_and_a_windows_encoding_are_read_too(self, statement, mario):
+        path = statement(
+            'T1,03/11/2026,"1.234,56",bonifico,C000100001,',
+            header="Transaction_ID , Date,Amount,Method,Customer,Invoice\n",
+            encoding="cp1252",
+        )
+        _, err, error = run(path)
+        assert error is None, err
+        assert Payment.objects.get().amount == D("1234.56")
+
+    def test_dry_run_checks_everything_and_records_nothing(self, statement, mario):
+        out, _, error = run(statement("T1;03/11/2026;10,00;bonifico;C000100001;"), "--dry-run")
+        assert error is None
+        assert "Payments to import: 1" in out and "nothing was recorded" in out
+        assert not Payment.objects.exists()
+
+
+class TestAllocation:
+    def test_without_an_invoice_the_oldest_debt_is_paid_first(self, statement, mario):
+        contract = active_contract(mario)
+        august, september, october = (issue(contract, month=m) for m in (8, 9, 10))
+        run(statement("T1;05/11/2026;60,00;bonifico;C000100001;"))
+        paid = {a.invoice_id: a.amount for a in PaymentAllocation.objects.all()}
+        assert paid == {august.pk: D("49.28"), september.pk: D("10.72")}
+        august.refresh_from_db(), september.refresh_from_db(), october.refresh_from_db()
+        assert august.status == Invoice.Status.PAID
+        assert september.outstanding == D("38.56")
+        assert october.amount_paid == 0
+
+    def test_a_named_invoice_is_paid_first(self, statement, mario):
+        contract = active_contract(mario)
+        august, october = issue(contract, month=8), issue(contract, month=10)
+        run(statement(f"T1;05/11/2026;49,28;bonifico;C000100001;{october.number}"))
+        assert list(PaymentAllocation.objects.values_list("invoice_id", flat=True)) == [october.pk]
+        august.refresh_from_db()
+        assert august.amount_paid == 0
+        payment = Payment.objects.get()
+        assert payment.invoice == october and payment.transaction_id == "T1"
+
+    def test_an_overpayment_becomes_a_credit(self, statement, mario):
+        issue(active_contract(mario), month=10)
+        run(statement("T1;05/11/2026;100,00;bonifico;C000100001;"))
+        assert mario.credits.get().remaining == D("50.72")
+
+
+class TestTheFile:
+    def test_a_missing_file_is_a_clear_error(self, tmp_path):
+        with pytest.raises(CommandError, match="file not found: .*nessuno.csv"):
+            call_command("import_payments", str(tmp_path / "nessuno.csv"))
+
+    def test_a_folder_is_a_clear_error(self, tmp_path):
+        with pytest.raises(CommandError, match="a folder, not a file"):
+            call_command("import_payments", str(tmp_path))
+
+    def test_missing_columns_are_named(self, statement):
+        with pytest.raises(CommandError, match="columns amount, method missing"):
+            call_command("import_payments", str(statement(header="transaction_id;date;customer\n")))
+
+    def test_an_empty_file_is_a_clear_error(self, statement):
+        with pytest.raises(CommandError, match="the file is empty"):
+            call_command("import_payments", str(statement(header="")))
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("1.234,56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("1234.56", "1234.56"),
+        ("1234.5", "1234.50"),
+        ("1.234", "1234.00"),  # a dot before three digits groups thousands
+        ("12.345.678,9", "12345678.90"),
+        ("49,28 €", "49.28"),
+        ("7", "7.00"),
+    ],
+)
+def test_amounts(text, amount):
+    assert payments_import.parse_amount(text) == D(amount)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,234.56", "12,345", "-10,00", "1.23.4", "0"])
+def test_bad_amounts(text):
+    with pytest.raises(payments_import._LineProblem):
+        payments_import.parse_amount(text)
