@@ -18,8 +18,6 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -53,8 +51,9 @@ from billing.models import (
     Tariff,
 )
 from contracts.models import Service
-from portal.admin_display import days_left_badge
-from portal.lib.dates import rome_date
+from portal.admin_display import day as _day
+from portal.admin_display import day_with_badge as _day_with_badge
+from portal.admin_display import today as _today
 from portal.lib.money import round_money
 
 LISTED_ON_CONFIRMATION = 50
@@ -90,22 +89,6 @@ def euro(value) -> str:
         return "—"
     text = f"{round_money(Decimal(value)):,.2f}".translate(str.maketrans(",.", ".,"))
     return f"{text}\N{NO-BREAK SPACE}€"
-
-
-def _today():
-    return rome_date(timezone.now())
-
-
-def _day(value):
-    return date_format(value, "d/m/Y") if value else "—"
-
-
-def _day_with_badge(value, *, pending, today=None):
-    if value is None:
-        return "—"
-    if not pending:
-        return _day(value)
-    return format_html("{} {}", _day(value), days_left_badge(value, today))
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -427,7 +410,7 @@ class InvoiceAdmin(_RecordViews, admin.ModelAdmin):
             "select_across": request.POST.get("select_across", "0"),
             "media": self.media + form.media,
         }
-        return TemplateResponse(request, "admin/billing/action_form.html", context)
+        return TemplateResponse(request, "admin/action_form.html", context)
 
     @admin.action(description=_("Emetti nota di credito"), permissions=["change"])
     def issue_credit_notes(self, request, queryset):

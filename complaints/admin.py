@@ -46,8 +46,10 @@ from complaints.admin_forms import (
 )
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from complaints.reporting_views import parse_year
+from portal.admin_display import day as _day
 from portal.admin_display import days_left_badge
-from portal.lib.dates import add_days, rome_date
+from portal.admin_display import today as _today
+from portal.lib.dates import add_days
 
 DUE_SOON_DAYS = 5
 # How many selected cases a bulk action's page lists by code.
@@ -56,14 +58,6 @@ SECTION_FIELDS = list(reply_templates.SECTION_FIELDS)
 # The only fields typed on the change page; the rest changes through the services.
 EDITABLE_WHILE_OPEN = [*SECTION_FIELDS, "delay_cause"]
 EDITABLE_AFTER_REPLY = ["delay_cause"]
-
-
-def _today() -> date:
-    return rome_date(timezone.now())
-
-
-def _day(value) -> str:
-    return date_format(value, "d/m/Y") if value else "—"
 
 
 def _euro(value) -> str:

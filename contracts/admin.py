@@ -39,28 +39,15 @@ from contracts.models import (
     Service,
     WithdrawalRequest,
 )
+from portal.admin_display import day as _day
+from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import days_left_badge
-from portal.lib.dates import add_days, rome_date
+from portal.admin_display import today as _today
+from portal.lib.dates import add_days
 from portal.tasks import run_sweep
 
 # How many selected contracts an action's confirmation page lists by name.
 LISTED_ON_CONFIRMATION = 50
-
-
-def _today():
-    return rome_date(timezone.now())
-
-
-def _day(value):
-    return date_format(value, "d/m/Y") if value else "—"
-
-
-def _day_with_badge(value, *, pending, today=None):
-    if value is None:
-        return "—"
-    if not pending:
-        return _day(value)
-    return format_html("{} {}", _day(value), days_left_badge(value, today))
 
 
 def _confirmation_page(model_admin, request, objects, *, form, action, title, intro, submit, count=None):
@@ -82,7 +69,7 @@ def _confirmation_page(model_admin, request, objects, *, form, action, title, in
         "select_across": request.POST.get("select_across", "0"),
         "media": model_admin.media + form.media,
     }
-    return TemplateResponse(request, "admin/contracts/action_form.html", context)
+    return TemplateResponse(request, "admin/action_form.html", context)
 
 
 # ---------------------------------------------------------------------------------------------------------

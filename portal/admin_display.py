@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -35,3 +36,21 @@ def days_left_badge(due_on: date | None, today: date | None = None, *, soon: int
         _COLOURS[tone],
         text,
     )
+
+
+def today() -> date:
+    return rome_date(timezone.now())
+
+
+def day(value) -> str:
+    """A date as staff read it, dd/mm/yyyy, whatever the admin's language; a dash when there is none."""
+    return date_format(value, "d/m/Y") if value else "—"
+
+
+def day_with_badge(value, *, pending, today=None):
+    """The date, followed by its days-left badge while the deadline is still pending."""
+    if value is None:
+        return "—"
+    if not pending:
+        return day(value)
+    return format_html("{} {}", day(value), days_left_badge(value, today))
