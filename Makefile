@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-fast install migrate seed bench messages lint clean
+.PHONY: run test test-fast screenshots install migrate seed bench messages lint clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -39,12 +39,19 @@ run: seed
 test: install
 	@url=$$(scripts/test-database-url) || exit 1; \
 	scripts/ensure-redis; \
+	scripts/ensure-chromium; \
 	DATABASE_URL="$$url" $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 # Quicker local iterations: no browser journeys.
 test-fast: install
 	@url=$$(scripts/test-database-url) || exit 1; \
 	DATABASE_URL="$$url" $(BIN)/pytest -n auto -m "not e2e" $(PYTEST_ARGS)
+
+# Every browser journey, saving full-page screenshots at 1280 and 390 px under screenshots/.
+screenshots: install
+	@url=$$(scripts/test-database-url) || exit 1; \
+	scripts/ensure-chromium; \
+	DATABASE_URL="$$url" $(BIN)/pytest -n auto tests/e2e $(PYTEST_ARGS) && echo "Screenshots in screenshots/"
 
 bench: install
 	@url=$$(scripts/test-database-url) || exit 1; \
