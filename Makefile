@@ -55,7 +55,7 @@ screenshots: install
 
 bench: install
 	@url=$$(scripts/test-database-url) || exit 1; \
-	for script in benchmarks/*.py; do DATABASE_URL="$$url" $(BIN)/python "$$script" || exit 1; done
+	for script in benchmarks/[!_]*.py; do DATABASE_URL="$$url" $(BIN)/python "$$script" || exit 1; done
 
 # Regenerate the Italian/English catalogues after changing strings (needs GNU gettext).
 messages: install
