@@ -285,6 +285,10 @@ class Charge(models.Model):
     )
     source_key = models.CharField(max_length=100, unique=True)
 
+    class Meta:
+        verbose_name = _("addebito da fatturare")
+        verbose_name_plural = _("addebiti da fatturare")
+
     def __str__(self):
         return self.description
 

@@ -4,3 +4,6 @@ from portal.settings import *  # noqa: F403
 from portal.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.sweepapp"]
+
+# Tests create many users: a fast hasher (never used outside tests).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -136,6 +136,7 @@ def test_stamp_duty_is_due_when_amounts_outside_vat_exceed_77_47(contract):
                 unit_price=D(amount),
             ),
         ]
+
     below = issued(contract, lines=deposit("77.47"))
     above = issued(contract, lines=deposit("77.48"), period=(date(2026, 11, 1), date(2026, 11, 30)))
     assert (below.stamp_duty, above.stamp_duty) == (D("0.00"), D("2.00"))

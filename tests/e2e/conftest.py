@@ -101,7 +101,9 @@ class Journey:
         folder = SCREENSHOTS / self.name
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        self.page.screenshot(path=str(folder / f"{self.shots:02d}-{slug}-{self.width_name}.png"), full_page=True)
+        self.page.screenshot(
+            path=str(folder / f"{self.shots:02d}-{slug}-{self.width_name}.png"), full_page=True
+        )
 
     def check_accessibility(self):
         """No serious or critical axe-core violation on the current page."""
@@ -133,4 +135,8 @@ def journey(request, browser, live_server, demo):
 def read_mail(demo_dir):
     """Every e-mail written by the file backend so far, as text."""
     folder = Path(demo_dir) / "mail"
-    return "\n".join(path.read_text(errors="replace") for path in sorted(folder.glob("*"))) if folder.exists() else ""
+    return (
+        "\n".join(path.read_text(errors="replace") for path in sorted(folder.glob("*")))
+        if folder.exists()
+        else ""
+    )

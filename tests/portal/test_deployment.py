@@ -121,7 +121,10 @@ def test_docker_compose_config_accepts_the_file():
 
 
 def _manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}}
+    # A clean production-like environment: nothing the test process itself set (e.g. the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE) may leak into the checked process.
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
         [sys.executable, "manage.py", *args], env={**base, **env}, cwd=ROOT, capture_output=True, text=True
     )
