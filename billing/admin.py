@@ -9,7 +9,6 @@ admin's history (who and when); a refusal is shown on the form, never as an erro
 from decimal import Decimal
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -51,12 +50,11 @@ from billing.models import (
     Tariff,
 )
 from contracts.models import Service
+from portal.admin_display import LISTED_ON_CONFIRMATION, action_form_page
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import today as _today
 from portal.lib.money import round_money
-
-LISTED_ON_CONFIRMATION = 50
 
 _BADGE = (
     '<span style="background:{};color:#fff;padding:1px 6px;border-radius:8px;white-space:nowrap">{}</span>'
@@ -393,24 +391,17 @@ class InvoiceAdmin(_RecordViews, admin.ModelAdmin):
     # --- actions ------------------------------------------------------------------------------------------
 
     def _action_page(self, request, queryset, *, form, action, title, intro, submit):
-        objects = list(queryset[: LISTED_ON_CONFIRMATION + 1])
-        count = queryset.count()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "intro": intro,
-            "form": form,
-            "action": action,
-            "submit_label": submit,
-            "objects": objects[:LISTED_ON_CONFIRMATION],
-            "count": count,
-            "more": max(count - LISTED_ON_CONFIRMATION, 0),
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across", "0"),
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/action_form.html", context)
+        return action_form_page(
+            self,
+            request,
+            list(queryset[: LISTED_ON_CONFIRMATION + 1]),
+            count=queryset.count(),
+            form=form,
+            action=action,
+            title=title,
+            intro=intro,
+            submit=submit,
+        )
 
     @admin.action(description=_("Emetti nota di credito"), permissions=["change"])
     def issue_credit_notes(self, request, queryset):

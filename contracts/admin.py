@@ -7,14 +7,12 @@ history (who and when).
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -39,38 +37,13 @@ from contracts.models import (
     Service,
     WithdrawalRequest,
 )
+from portal.admin_display import LISTED_ON_CONFIRMATION, days_left_badge
+from portal.admin_display import action_form_page as _confirmation_page
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
-from portal.admin_display import days_left_badge
 from portal.admin_display import today as _today
 from portal.lib.dates import add_days
 from portal.tasks import run_sweep
-
-# How many selected contracts an action's confirmation page lists by name.
-LISTED_ON_CONFIRMATION = 50
-
-
-def _confirmation_page(model_admin, request, objects, *, form, action, title, intro, submit, count=None):
-    """An action's intermediate page: what is selected, the form, and the hidden fields that bring the
-    selection back to the same action when the form is submitted."""
-    count = len(objects) if count is None else count
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": title,
-        "intro": intro,
-        "form": form,
-        "action": action,
-        "submit_label": submit,
-        "objects": objects[:LISTED_ON_CONFIRMATION],
-        "count": count,
-        "more": max(count - LISTED_ON_CONFIRMATION, 0),
-        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        "select_across": request.POST.get("select_across", "0"),
-        "media": model_admin.media + form.media,
-    }
-    return TemplateResponse(request, "admin/action_form.html", context)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Customers

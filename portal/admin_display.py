@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -54,3 +56,29 @@ def day_with_badge(value, *, pending, today=None):
     if not pending:
         return day(value)
     return format_html("{} {}", day(value), days_left_badge(value, today))
+
+
+# How many selected objects an action's confirmation page lists by name.
+LISTED_ON_CONFIRMATION = 50
+
+
+def action_form_page(model_admin, request, objects, *, form, action, title, intro, submit, count=None):
+    """An action's intermediate page: what is selected, the form, and the hidden fields that bring the
+    selection back to the same action when the form is submitted."""
+    count = len(objects) if count is None else count
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "action": action,
+        "submit_label": submit,
+        "objects": objects[:LISTED_ON_CONFIRMATION],
+        "count": count,
+        "more": max(count - LISTED_ON_CONFIRMATION, 0),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "media": model_admin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/action_form.html", context)
