@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Customer
 from portal.deadlines import pending_index
+from portal.models import YearCounter
 
 ZERO = Decimal("0.00")
 
@@ -65,14 +66,8 @@ class InterestRate(models.Model):
         return f"{self.get_kind_display()} {self.value}% dal {self.valid_from:%d/%m/%Y}"
 
 
-class InvoiceCounter(models.Model):
-    """The last number issued in a year. Locked while an invoice takes the next one: no gaps, no repeats."""
-
-    year = models.PositiveIntegerField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
+class InvoiceCounter(YearCounter):
+    """Invoice numbers are gapless and sequential per year, assigned only at issue (DESIGN.md §3)."""
 
 
 class Invoice(models.Model):

@@ -96,13 +96,8 @@ def _add_lines(invoice: Invoice, lines: list[LineSpec], start: int = 0) -> None:
 
 
 def _next_number(year: int) -> tuple[int, str]:
-    """The next number of the year, under a row lock held until the issuing transaction commits: two
-    invoices issued at once get consecutive numbers, and a rolled-back issue leaves no gap."""
-    InvoiceCounter.objects.get_or_create(year=year)
-    counter = InvoiceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number, f"{year}/{counter.last_number:06d}"
+    sequence = InvoiceCounter.take_next(year)
+    return sequence, f"{year}/{sequence:06d}"
 
 
 @transaction.atomic

@@ -9,16 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Credit, Invoice
 from contracts.models import Contract, Customer, Service
 from portal.deadlines import pending_index
+from portal.models import YearCounter
 
 
-class ComplaintCounter(models.Model):
-    """The last case number of a year: codes are R-2026-000123, consecutive, assigned under a row lock."""
-
-    year = models.PositiveIntegerField(unique=True)
-    last_number = models.PositiveIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
+class ComplaintCounter(YearCounter):
+    """Case codes are R-2026-000123: consecutive within the year of sending."""
 
 
 class Complaint(models.Model):

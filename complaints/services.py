@@ -26,11 +26,7 @@ REMINDER_DAYS_BEFORE = 5
 
 
 def _next_code(year: int) -> str:
-    ComplaintCounter.objects.get_or_create(year=year)
-    counter = ComplaintCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"R-{year}-{counter.last_number:06d}"
+    return f"R-{year}-{ComplaintCounter.take_next(year):06d}"
 
 
 def _set_clock(complaint: Complaint) -> None:

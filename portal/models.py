@@ -47,6 +47,30 @@ class User(AbstractUser):
         return self.email
 
 
+class YearCounter(models.Model):
+    """The last number given out in a year (invoices, complaint codes): gapless and never repeated.
+
+    `take_next` locks the year's row until the caller's transaction commits, so two numbers taken at once
+    are consecutive, and a rolled-back transaction gives its number back."""
+
+    year = models.PositiveIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+    @classmethod
+    def take_next(cls, year: int) -> int:
+        cls.objects.get_or_create(year=year)
+        counter = cls.objects.select_for_update().get(year=year)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return counter.last_number
+
+
 class WorkerHeartbeat(models.Model):
     """The last time a Celery worker ran the beat-scheduled heartbeat: operators see it in /healthz.
 
