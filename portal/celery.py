@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_process_init
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -9,15 +9,6 @@ app = Celery("portal")
 # All Celery settings live in portal/settings.py under the CELERY_ prefix.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@beat_init.connect
-def schedule_sweeps(sender, **kwargs):
-    """Add one beat entry per registered deadline sweep; Django (and so every app's tasks.py) is loaded."""
-    from portal.deadlines import autodiscover, beat_schedule
-
-    autodiscover()
-    sender.app.conf.beat_schedule = {**sender.app.conf.beat_schedule, **beat_schedule()}
 
 
 @worker_process_init.connect

@@ -21,9 +21,10 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from celery.schedules import crontab
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -66,6 +67,20 @@ class Sweep:
 
     def due(self, today: date) -> models.QuerySet:
         return self.pending().filter(**{f"{self.due_field}__lte": today})
+
+    @property
+    def effective_schedule(self) -> float | crontab:
+        """The schedule beat uses: the sweep's own, or DEADLINE_SWEEP_INTERVAL seconds (real-stack tests)."""
+        return settings.DEADLINE_SWEEP_INTERVAL or self.schedule
+
+    @property
+    def max_silence(self) -> timedelta:
+        """How long the sweep may go without a finished run before /healthz calls its clock stopped:
+        twice its interval; a daily (crontab) one 26 hours, a day plus two hours of slack."""
+        schedule = self.effective_schedule
+        if isinstance(schedule, int | float):
+            return timedelta(seconds=2 * schedule)
+        return timedelta(hours=26)
 
 
 _registry: dict[str, Sweep] = {}
@@ -142,13 +157,23 @@ def _sweep_batches(sweep: Sweep, run: SweepRun, now: datetime, today: date) -> N
             # The cursor is read before acting: an act may clear or move the due date of the row it handles.
             last = rows[-1]
             after = (getattr(last, due_field), last.pk)
-            failures = [failure for row in rows if (failure := _act_on(sweep, row, run, now, today))]
+            batch = BatchTally()
+            failures = [failure for row in rows if (failure := _act_on(sweep, row, run, now, today, batch))]
             SweepFailure.objects.bulk_create(failures)
-            run.failed += len(failures)
+        # Counted once the batch has committed: a batch rolled back whole acted on nothing.
+        run.acted += batch.acted
+        run.acted_late += batch.acted_late
+        run.failed += len(failures)
+
+
+@dataclass
+class BatchTally:
+    acted: int = 0
+    acted_late: int = 0
 
 
 def _act_on(
-    sweep: Sweep, row: models.Model, run: SweepRun, now: datetime, today: date
+    sweep: Sweep, row: models.Model, run: SweepRun, now: datetime, today: date, batch: BatchTally
 ) -> SweepFailure | None:
     context = SweepContext(now=now, today=today, due_on=getattr(row, sweep.due_field), run=run)
     try:
@@ -165,8 +190,8 @@ def _act_on(
             error=f"{type(exc).__name__}: {exc}"[:2000],
             traceback=traceback.format_exc()[-8000:],
         )
-    run.acted += 1
-    run.acted_late += context.late
+    batch.acted += 1
+    batch.acted_late += context.late
     return None
 
 
@@ -183,10 +208,11 @@ def beat_schedule() -> dict[str, dict]:
     """One Celery beat entry per registered sweep; a message not consumed before the next tick expires."""
     entries = {}
     for sweep in sweeps():
-        expires = sweep.schedule if isinstance(sweep.schedule, int | float) else 3600
+        schedule = sweep.effective_schedule
+        expires = schedule if isinstance(schedule, int | float) else 3600
         entries[f"sweep {sweep.name}"] = {
             "task": "portal.tasks.run_sweep",
-            "schedule": sweep.schedule,
+            "schedule": schedule,
             "args": (sweep.name,),
             "options": {"expires": expires},
         }
