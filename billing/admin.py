@@ -437,7 +437,6 @@ class InvoiceAdmin(_RecordViews, admin.ModelAdmin):
             }
             self.log_change(request, invoice, message)
             self.log_addition(request, note, message)
-            _queue_invoice_pdf(note)
             self.message_user(request, f"{invoice.number}: {message}", messages.SUCCESS)
         return None
 
@@ -473,12 +472,6 @@ class InvoiceAdmin(_RecordViews, admin.ModelAdmin):
 
 def _flatten(row):
     return row if isinstance(row, tuple | list) else (row,)
-
-
-def _queue_invoice_pdf(invoice: Invoice) -> None:
-    from billing.tasks import render_invoice_pdf  # the invoice run's renderer, on its own queue
-
-    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice.pk), robust=True)
 
 
 # ---------------------------------------------------------------------------------------------------------

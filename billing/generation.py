@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -295,12 +294,7 @@ def invoice_contract(
     draft.save(update_fields=["supplies"])
     services.record_credit_uses(draft, uses)
     Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(billed_on=draft)
-    invoice = services.issue_invoice(invoice=draft, issued_on=issued_on)
-
-    from billing.tasks import render_invoice_pdf  # here: billing.tasks imports this module
-
-    transaction.on_commit(partial(render_invoice_pdf.delay, invoice.pk))
-    return invoice
+    return services.issue_invoice(invoice=draft, issued_on=issued_on)
 
 
 def _tariff(offer_name: str, cache: dict[str, Tariff | None]) -> Tariff:

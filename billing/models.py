@@ -166,6 +166,12 @@ class Invoice(models.Model):
                 ),
                 name="invoice_dunning_due",
             ),
+            # The catch-up sweep of issued invoices still without their PDF (billing.missing_pdfs).
+            pending_index(
+                due_field="issued_on",
+                condition=models.Q(issued_on__isnull=False, pdf=""),
+                name="invoice_pdf_missing",
+            ),
             models.Index(fields=["customer", "-issued_on"], name="invoice_customer_issued"),
         ]
 

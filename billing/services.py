@@ -123,7 +123,16 @@ def issue_invoice(*, invoice: Invoice, issued_on: date) -> Invoice:
         f"{invoice.year % 100:02d}{invoice.sequence:08d}{invoice.customer_id % 10**8:08d}"
     )
     invoice.save()
+    _queue_pdf(invoice)
     return invoice
+
+
+def _queue_pdf(invoice: Invoice) -> None:
+    """Every issued invoice and credit note gets its PDF in Celery once the issue commits. Robust: with the
+    broker down the issue still stands (and is reported as issued); billing.missing_pdfs renders it later."""
+    from billing.tasks import render_invoice_pdf  # billing.tasks imports this module
+
+    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice.pk), robust=True)
 
 
 def _freeze_copies(invoice: Invoice) -> None:

@@ -5,9 +5,10 @@ default notice), and billing.dunning_tasks its Celery tasks, so that every proce
 web, worker, `run_deadlines` — has them.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from billing import dunning, dunning_tasks  # noqa: F401
 from billing.models import DefaultNotice, Invoice
@@ -58,5 +59,34 @@ SUSPENSION_ALLOWED = deadlines.register(
         pending=lambda: DefaultNotice.objects.filter(status=DefaultNotice.Status.DISPATCHED),
         due_field="suspension_allowed_on",  # served by the partial index notice_suspension_allowed_due
         act=lambda notice, ctx: dunning.reach_suspension_allowed(notice, today=ctx.today),
+    )
+)
+
+
+def _missing_pdf():
+    # A few minutes' grace: the PDF queued at issue is normally rendered by then; only what a broker outage
+    # or a lost message left behind is caught up here.
+    return Invoice.objects.filter(issued_on__isnull=False, pdf="").filter(
+        created_at__lt=timezone.now() - MISSING_PDF_GRACE
+    )
+
+
+def _render_missing_pdf(invoice, ctx):
+    from billing.pdf import store_invoice_pdf  # here: web processes never load WeasyPrint
+
+    store_invoice_pdf(invoice)
+
+
+MISSING_PDF_GRACE = timedelta(minutes=5)
+
+MISSING_PDFS = deadlines.register(
+    deadlines.Sweep(
+        name="billing.missing_pdfs",
+        description="Bollette e note di credito emesse ancora senza PDF (coda non raggiunta): le stampa",
+        pending=_missing_pdf,
+        due_field="issued_on",  # served by the partial index invoice_pdf_missing
+        act=_render_missing_pdf,
+        schedule=600.0,
+        batch_size=20,  # each row renders a PDF inside the batch's transaction
     )
 )

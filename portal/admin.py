@@ -100,12 +100,14 @@ def deadline_overview():
     """Per sweep: rows pending, already due, due within 7 days, the next due date and the last run."""
     today = rome_date(timezone.now())
     rows = []
-    for sweep in deadlines.sweeps():
+    for clock in deadlines.clock_statuses():
+        sweep = clock.sweep
         pending = sweep.pending()
         next_due = pending.order_by(sweep.due_field).values_list(sweep.due_field, flat=True).first()
         rows.append(
             {
                 "sweep": sweep,
+                "clock": clock,  # the same verdict as /healthz
                 "pending": pending.count(),
                 "due": sweep.due(today).count(),
                 "due_within_week": sweep.due(add_days(today, 7)).count(),

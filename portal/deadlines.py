@@ -204,6 +204,36 @@ def run_deadlines(*, now: datetime | None = None, only: list[str] | None = None)
     return [run_sweep(name, now=now) for name in names]
 
 
+@dataclass(frozen=True)
+class ClockStatus:
+    """Whether a sweep's clock is running: its last finished run (without error) is recent enough."""
+
+    sweep: Sweep
+    last_finished_at: datetime | None
+    stopped: bool
+
+
+def clock_statuses(*, now: datetime | None = None) -> list[ClockStatus]:
+    """Per registered sweep, its last finished run and whether it is later than `Sweep.max_silence`
+    (a sweep that never finished a run counts as stopped): one query for all of them."""
+    now = now or timezone.now()
+    autodiscover()
+    last = dict(
+        SweepRun.objects.filter(finished_at__isnull=False, error="")
+        .values("sweep")
+        .annotate(last=models.Max("finished_at"))
+        .values_list("sweep", "last")
+    )
+    return [
+        ClockStatus(
+            sweep=sweep,
+            last_finished_at=last.get(sweep.name),
+            stopped=last.get(sweep.name) is None or now - last[sweep.name] > sweep.max_silence,
+        )
+        for sweep in sweeps()
+    ]
+
+
 def beat_schedule() -> dict[str, dict]:
     """One Celery beat entry per registered sweep; a message not consumed before the next tick expires."""
     entries = {}

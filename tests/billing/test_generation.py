@@ -383,3 +383,36 @@ def test_the_command_shows_progress_and_a_summary_with_the_errors(contract):
         "generate_invoices", "--period", "2026-10", "--issued-on", "2026-11-02", "--no-progress", stdout=out
     )
     assert "0 created, 1 skipped (already billed)" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_during_the_run_loses_no_invoice_and_the_catch_up_sweep_renders_them(
+    tariff, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu.exceptions import OperationalError
+
+    from billing.tasks import render_invoice_pdf
+    from portal import deadlines
+
+    active_contract()
+    active_contract()
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(render_invoice_pdf, "delay", broker_down)
+    out = StringIO()
+    call_command("generate_invoices", "--period", "2026-10", "--issued-on", "2026-11-02", "--no-progress",
+                 stdout=out)
+    # The invoices committed: the report says so, and a re-run rightly finds them billed.
+    assert "2 created" in out.getvalue() and "0 errors" in out.getvalue()
+    assert Invoice.objects.filter(pdf="").count() == 2
+
+    monkeypatch.undo()
+    Invoice.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    (run,) = deadlines.run_deadlines(only=["billing.missing_pdfs"])
+    assert run.acted == 2
+    assert not Invoice.objects.filter(pdf="").exists()

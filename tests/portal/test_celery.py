@@ -58,3 +58,21 @@ def test_a_real_worker_over_redis_runs_the_task(celery_app, celery_worker):
     result.get(timeout=20)
     assert result.successful()
     assert WorkerHeartbeat.objects.get(pk=1).seen_at is not None
+
+
+
+def test_a_killed_worker_s_messages_come_back_within_minutes_and_never_while_a_task_still_runs():
+    # The production settings (Redis), read in a process of their own.
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "print(json.dumps([settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],"
+        " settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_TASK_SOFT_TIME_LIMIT]))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "CELERY_BROKER_URL": REDIS_URL}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    visibility, hard, soft = json.loads(out.stdout.strip().splitlines()[-1])
+    assert soft < hard < visibility <= 10 * 60
