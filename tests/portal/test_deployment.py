@@ -82,7 +82,7 @@ def test_commands_start_the_right_programs():
     )
     assert SERVICES["worker"]["command"][:4] == ["celery", "-A", "portal", "worker"]
     assert SERVICES["beat"]["command"][:4] == ["celery", "-A", "portal", "beat"]
-    assert SERVICES["migrate"]["command"][-2:] == ["migrate", "--no-input"]
+    assert SERVICES["migrate"]["command"][-1].endswith("migrate --no-input && python manage.py run_deadlines")
     for name in ["web", "worker", "beat"]:
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
