@@ -54,6 +54,7 @@ from portal.admin_display import LISTED_ON_CONFIRMATION, action_form_page
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import today as _today
+from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib.money import round_money
 
 _BADGE = (
@@ -196,7 +197,7 @@ class InvoiceAllocationInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(_RecordViews, admin.ModelAdmin):
+class InvoiceAdmin(_RecordViews, SafeLookupsAdmin):
     list_display = [
         "number_or_draft",
         "holder",

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Payment, SuspensionStep
 from contracts.models import Service
+from portal.admin_lookups import AutocompleteSelect
 
 
 def _autocomplete(form_field, model_field, admin_site):

@@ -5,7 +5,7 @@ default notice), and billing.dunning_tasks its Celery tasks, so that every proce
 web, worker, `run_deadlines` — has them.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -67,7 +67,7 @@ def _missing_pdf():
     # A few minutes' grace: the PDF queued at issue is normally rendered by then; only what a broker outage
     # or a lost message left behind is caught up here.
     return Invoice.objects.filter(issued_on__isnull=False, pdf="").filter(
-        created_at__lt=timezone.now() - MISSING_PDF_GRACE
+        created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
     )
 
 
@@ -77,8 +77,6 @@ def _render_missing_pdf(invoice, ctx):
     store_invoice_pdf(invoice)
 
 
-MISSING_PDF_GRACE = timedelta(minutes=5)
-
 MISSING_PDFS = deadlines.register(
     deadlines.Sweep(
         name="billing.missing_pdfs",
@@ -86,7 +84,7 @@ MISSING_PDFS = deadlines.register(
         pending=_missing_pdf,
         due_field="issued_on",  # served by the partial index invoice_pdf_missing
         act=_render_missing_pdf,
-        schedule=600.0,
+        schedule=deadlines.CATCH_UP_INTERVAL,
         batch_size=20,  # each row renders a PDF inside the batch's transaction
     )
 )

@@ -49,6 +49,7 @@ from complaints.reporting_views import parse_year
 from portal.admin_display import day as _day
 from portal.admin_display import days_left_badge
 from portal.admin_display import today as _today
+from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib.dates import add_days
 
 DUE_SOON_DAYS = 5
@@ -241,7 +242,7 @@ class ComplaintAttachmentInline(_ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(SafeLookupsAdmin):
     # The deadline right after the code: on a narrow screen the last columns scroll, never the clock.
     list_display = [
         "case_code",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from complaints.models import Complaint, ComplaintEvent
 from portal.lib.dates import rome_date
 from portal.lib.pdf import render_pdf
+from portal.notifications.models import Communication
 from portal.notifications.services import Recipient, notify
 
 
@@ -24,12 +25,16 @@ def _send(
         language = "it"
     else:
         return None  # a letter or phone complaint from someone unknown: staff reply by post
+    dedupe_key = f"complaints.{dedupe}"
+    existing = Communication.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing  # a task run again: notify would return it too, but only after rendering the PDF
     return notify(
         **who,
         template_key=template_key,
         context={"complaint": complaint, **(context or {})},
         channels=["email"],
-        dedupe_key=f"complaints.{dedupe}",
+        dedupe_key=dedupe_key,
         document=document(language) if document else None,
         document_name=document_name,
         about=complaint,
@@ -41,7 +46,9 @@ def form_context(complaint: Complaint) -> dict:
 
 
 def acknowledge(complaint: Complaint):
-    """The acknowledgement (AGCOM: with the identification code) and the customer's copy of the form."""
+    """The acknowledgement (AGCOM: with the identification code) and the customer's copy of the form.
+
+    Sent by complaints.tasks.send_acknowledgement once the filing has committed: never in the request."""
     return _send(
         complaint,
         "complaint_ack",

@@ -146,6 +146,9 @@ class Complaint(models.Model):
     # A double submit (double click, retry) carries the same token and finds this case again.
     submission_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     tracking_secret = models.CharField(max_length=43, default=secrets.token_urlsafe, editable=False)
+    # When the acknowledgement was sent (or found to have no address to go to). It is sent by a task after
+    # the filing commits; a case still without one is caught up by the complaints.acknowledgements sweep.
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -167,6 +170,11 @@ class Complaint(models.Model):
                 due_field="conciliation_due_on",
                 condition=models.Q(answered_on__isnull=True, conciliation_notified_on__isnull=True),
                 name="complaint_conciliation_due",
+            ),
+            pending_index(
+                due_field="received_on",
+                condition=models.Q(acknowledged_at__isnull=True),
+                name="complaint_ack_pending",
             ),
         ]
 

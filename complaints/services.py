@@ -13,8 +13,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import dunning
 from billing.models import Credit
 from billing.services import grant_indemnity
 from complaints import communications, deadlines, staff_alerts
@@ -68,7 +70,9 @@ def file_complaint(
     for what is missing; when in doubt it stays a complaint (REGULATION.md). The same submission token
     returns the case already filed (double click, retry). The public form passes
     `reference_identifies_supply=False` when the POD/PDR or customer code the sender typed matched none of
-    ours: the reference is kept on the case as written, but it does not identify the supply."""
+    ours: the reference is kept on the case as written, but it does not identify the supply.
+
+    The acknowledgement with the PDF copy of the form is sent by a task once the case is committed."""
     if submission_token:
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is not None:
@@ -91,8 +95,8 @@ def file_complaint(
         reply_address = reply_address or customer.reply_address
     if not reply_address:
         raise ValidationError({"reply_address": _("Indica dove vuoi ricevere la risposta scritta.")})
+    checked = _check_new_attachments(attachments)
     complaint = Complaint(
-        code=_next_code(sent_on.year),
         kind=kind,
         topic=topic,
         channel=channel,
@@ -114,31 +118,52 @@ def file_complaint(
         submission_token=submission_token or None,
     )
     _set_clock(complaint)
+    # Read now, not under the counter's lock: what is left after the code is taken are inserts and row locks.
+    protect_invoice = (
+        invoice is not None
+        and complaint.kind == Complaint.Kind.BILLING_RECTIFICATION
+        and dunning.is_anomalous_for_complaint(invoice=invoice, complaint_received_on=complaint.received_on)
+    )
     try:
         with transaction.atomic():
+            # The code is taken last, so the year's counter row stays locked only for the inserts left before
+            # the commit; and in the savepoint of the insert, so a second submission of the same token (it
+            # waits here for the first to commit, then fails on the unique token) gives its number back.
+            complaint.code = _next_code(sent_on.year)
             complaint.save()
     except IntegrityError:
-        # The same submission raced us in another request: that one is the case.
-        return Complaint.objects.get(submission_token=submission_token)
+        # Expected only from a second submission of the same token: the first one's case is the answer.
+        existing = submission_token and Complaint.objects.filter(submission_token=submission_token).first()
+        if not existing:
+            raise
+        return existing
     event = _record(complaint, ComplaintEvent.Kind.FILED, by=by, text=complaint.get_channel_display())
-    for upload in attachments:
-        attach(complaint=complaint, upload=upload, by=by, event=event)
-    if complaint.invoice is not None and complaint.kind == Complaint.Kind.BILLING_RECTIFICATION:
-        _protect_invoice_from_dunning(complaint)
-    communications.acknowledge(complaint)
+    for upload, content_type in checked:
+        _store_attachment(complaint, upload, content_type, by=by, event=event)
+    if protect_invoice:
+        # An anomalous invoice under a rectification complaint cannot lead to suspension before the reply.
+        dunning.block_dunning(invoice=invoice, reason=_("Reclamo %(code)s") % {"code": complaint.code})
+    _queue_acknowledgement(complaint)
     return complaint
 
 
-def _protect_invoice_from_dunning(complaint: Complaint) -> None:
-    """An anomalous invoice under a rectification complaint cannot lead to suspension before the reply."""
-    from billing import dunning
+def _queue_acknowledgement(complaint: Complaint) -> None:
+    from complaints.tasks import send_acknowledgement  # here: complaints.tasks imports this module
 
-    if dunning.is_anomalous_for_complaint(
-        invoice=complaint.invoice, complaint_received_on=complaint.received_on
-    ):
-        dunning.block_dunning(
-            invoice=complaint.invoice, reason=_("Reclamo %(code)s") % {"code": complaint.code}
-        )
+    # The PDF copy is rendered by a worker once the case is committed (DESIGN.md §4). robust: a broker outage
+    # must not turn a filed complaint into an error page; the failure is logged.
+    transaction.on_commit(lambda: send_acknowledgement.delay(complaint.pk), robust=True)
+
+
+def send_acknowledgement(complaint: Complaint) -> None:
+    """Acknowledge a filed case once: called by the task queued at filing and by the catch-up sweep for what
+    a broker outage left unsent. The row lock makes a redelivered task and the sweep wait for each other."""
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update(of=("self",)).get(pk=complaint.pk)
+        if complaint.acknowledged_at is not None:
+            return
+        communications.acknowledge(complaint)
+        Complaint.objects.filter(pk=complaint.pk).update(acknowledged_at=timezone.now())
 
 
 def _record(
@@ -185,7 +210,25 @@ def attach(
 ) -> ComplaintAttachment:
     content_type = validate_attachment(upload)
     if complaint.attachments.filter(internal=False).count() >= MAX_ATTACHMENTS and not internal:
-        raise ValidationError(_("Si possono allegare al massimo 5 file."), code="too_many_attachments")
+        raise _too_many_attachments()
+    return _store_attachment(complaint, upload, content_type, by=by, event=event, internal=internal)
+
+
+def _check_new_attachments(uploads: Iterable[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """The uploads of a case being filed, each with its checked content type."""
+    checked = [(upload, validate_attachment(upload)) for upload in uploads]
+    if len(checked) > MAX_ATTACHMENTS:
+        raise _too_many_attachments()
+    return checked
+
+
+def _too_many_attachments() -> ValidationError:
+    return ValidationError(_("Si possono allegare al massimo 5 file."), code="too_many_attachments")
+
+
+def _store_attachment(
+    complaint: Complaint, upload: UploadedFile, content_type: str, *, by, event, internal=False
+) -> ComplaintAttachment:
     attachment = ComplaintAttachment(
         complaint=complaint,
         event=event,
@@ -338,8 +381,6 @@ def send_reply(*, complaint: Complaint, answered_on: date, by) -> Complaint:
     if complaint.indemnity_amount:
         _record(complaint, ComplaintEvent.Kind.INDEMNITY, by=by, text=f"{complaint.indemnity_amount} €")
     if complaint.invoice is not None and complaint.invoice.dunning_blocked:
-        from billing import dunning
-
         dunning.unblock_dunning(invoice=complaint.invoice)
     return complaint
 

@@ -1,13 +1,16 @@
-"""The complaint deadline sweeps: every few minutes, because a case filed today may be due very soon."""
+"""The complaint deadline sweeps (every few minutes, because a case filed today may be due very soon), the
+acknowledgement of a filed case and the staff alerts."""
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import timezone
 
-from complaints import services
+from complaints import selectors, services
 from complaints.models import Complaint
 from portal import deadlines
+from portal.notifications.services import Recipient, notify
 
 EVERY_FIVE_MINUTES = 300.0
 
@@ -46,6 +49,20 @@ CONCILIATION = deadlines.register(
     )
 )
 
+ACKNOWLEDGEMENTS = deadlines.register(
+    deadlines.Sweep(
+        name="complaints.acknowledgements",
+        description="Reclami ancora senza conferma di ricezione (coda non raggiunta): la invia",
+        pending=lambda: Complaint.objects.filter(
+            acknowledged_at__isnull=True, created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
+        ),
+        due_field="received_on",  # served by the partial index complaint_ack_pending
+        act=lambda complaint, ctx: services.send_acknowledgement(complaint),
+        schedule=deadlines.CATCH_UP_INTERVAL,
+        batch_size=20,  # each row renders a PDF inside the batch's transaction
+    )
+)
+
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def send_staff_alert(complaint_id, subject, emails):
@@ -58,4 +75,40 @@ def send_staff_alert(complaint_id, subject, emails):
         f"{settings.PORTAL_BASE_URL}{reverse('admin:complaints_complaint_change', args=[complaint.pk])}\n",
         None,
         emails,
+    )
+
+
+@shared_task(queue="pdf")
+def send_acknowledgement(complaint_id: int) -> None:
+    """The acknowledgement with the PDF copy of the filed form, queued when the filing commits: the render
+    happens here, never in the request nor under the lock of the year's case-code counter (DESIGN.md §4).
+    Run again (acks_late redelivery), it finds the case acknowledged and neither renders nor sends."""
+    services.send_acknowledgement(Complaint.objects.get(pk=complaint_id))
+
+
+@shared_task
+def send_tracking_link(code: str, email: str, *, language: str, site_url: str, request_id: str) -> None:
+    """The tracking link, if the code and the e-mail match a case. Looked up here, never in the request:
+    the tracking page then does the same work, in the same time, whether they match or not.
+
+    `site_url` is the address the visitor used; `request_id` makes a redelivered run find the link already
+    written, while every request still gets a link of its own."""
+    complaint = selectors.case_for_tracking(code=code, email=email)
+    if complaint is None:
+        return
+    # To the address on file that matched: the customer's own once the sender is identified as a customer,
+    # like every other communication of the case (complaints.communications).
+    address = complaint.customer.email if complaint.customer is not None else complaint.sender_email
+    token = selectors.make_tracking_token(complaint)
+    notify(
+        recipient=Recipient(name=complaint.sender_name, email=address, language=language),
+        template_key="complaint_tracking_link",
+        context={
+            "complaint": complaint,
+            "tracking_url": site_url + reverse("complaints:track", args=[token]),
+            "valid_days": selectors.TRACKING_LINK_MAX_AGE.days,
+        },
+        channels=["email"],
+        dedupe_key=f"complaints.tracking:{complaint.pk}:{request_id}",
+        about=complaint,
     )

@@ -19,7 +19,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import wraps
+from functools import partial, wraps
 from pathlib import PurePath
 from tempfile import SpooledTemporaryFile
 
@@ -30,6 +30,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -41,13 +42,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing.selectors import pdf_filename
-from complaints import selectors, services
+from complaints import selectors, services, tasks
 from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm, effective_kind
 from complaints.models import Complaint
 from portal.lib.dates import rome_date
 from portal.lib.pdf import render_pdf
 from portal.notifications.rendering import supported_language
-from portal.notifications.services import Recipient, notify
 
 logger = logging.getLogger(__name__)
 
@@ -583,11 +583,17 @@ def track_request(request):
         if form.is_valid():
             _count_attempt(request, "track")
             if not form.is_bot:
-                complaint = selectors.case_for_tracking(
-                    code=form.cleaned_data["code"], email=form.cleaned_data["email"]
+                # No lookup here, only a message queued: the same work, answer and timing for a pair that
+                # matches a case and one that does not. Robust: a broker failure must not show either.
+                send = partial(
+                    tasks.send_tracking_link.delay,
+                    form.cleaned_data["code"],
+                    form.cleaned_data["email"],
+                    language=translation.get_language() or "it",
+                    site_url=request.build_absolute_uri("/").removesuffix("/"),
+                    request_id=uuid.uuid4().hex,
                 )
-                if complaint is not None:
-                    _send_tracking_link(request, complaint)
+                transaction.on_commit(send, robust=True)
             # The same answer whatever happened: only the mailbox owner learns whether the data matched.
             return redirect(f"{reverse('complaints:track_request')}?inviato=1")
     context = {
@@ -597,33 +603,6 @@ def track_request(request):
         "login_url": _login_url("complaints:list"),
     }
     return render(request, "complaints/track_request.html", context)
-
-
-def _send_tracking_link(request, complaint: Complaint) -> None:
-    # To the address on file that matched: the customer's own once the sender is identified as a customer,
-    # like every other communication of the case (complaints.communications).
-    email = complaint.customer.email if complaint.customer is not None else complaint.sender_email
-    token = selectors.make_tracking_token(complaint)
-    url = request.build_absolute_uri(reverse("complaints:track", args=[token]))
-    try:
-        notify(
-            recipient=Recipient(
-                name=complaint.sender_name, email=email, language=translation.get_language() or "it"
-            ),
-            template_key="complaint_tracking_link",
-            context={
-                "complaint": complaint,
-                "tracking_url": url,
-                "valid_days": selectors.TRACKING_LINK_MAX_AGE.days,
-            },
-            channels=["email"],
-            # Every request is a new link: a new communication each time.
-            dedupe_key=f"complaints.tracking:{complaint.pk}:{uuid.uuid4().hex}",
-            about=complaint,
-        )
-    except Exception:
-        # A failure must not show on the page: that would tell a match from a mismatch.
-        logger.exception("Tracking link for complaint %s could not be queued", complaint.pk)
 
 
 @never_cache

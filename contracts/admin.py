@@ -42,6 +42,7 @@ from portal.admin_display import action_form_page as _confirmation_page
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import today as _today
+from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib.dates import add_days
 from portal.tasks import run_sweep
 
@@ -66,7 +67,7 @@ class CustomerContractInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(SafeLookupsAdmin):
     list_display = [
         "code",
         "display_name",
@@ -310,7 +311,7 @@ class WithdrawalInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(SafeLookupsAdmin):
     list_display = [
         "number",
         "customer",
@@ -761,7 +762,7 @@ class MeterReadingInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(SafeLookupsAdmin):
     list_display = ["__str__", "contract", "customer", "kind", "status", "activated_on", "deactivation"]
     list_filter = ["kind", "status"]
     list_select_related = ["contract__customer"]

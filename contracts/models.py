@@ -398,12 +398,22 @@ class WithdrawalRequest(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the receipt went out. It is sent by a task after the withdrawal commits; one still without a
+    # receipt is caught up by the contracts.withdrawal_receipts sweep.
+    receipt_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("recesso")
         verbose_name_plural = _("recessi")
         ordering = ["-created_at"]
+        indexes = [
+            pending_index(
+                due_field="received_on",
+                condition=models.Q(receipt_sent_at__isnull=True),
+                name="withdrawal_receipt_pending",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.contract.number} dal {self.effective_on:%d/%m/%Y}"

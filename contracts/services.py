@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts import deadlines
@@ -170,13 +171,13 @@ def quote_withdrawal(
     early = contract.renewal_count == 0 and contract.expires_on and effective_on < contract.expires_on
     if early and service is None and open_price_change_withdrawal(contract, today=received_on) is None:
         charge = contract.discounts_enjoyed
-    devices = [] if service is not None else list(contract.devices.filter(returned_on__isnull=True))
+    devices = [] if service is not None else _devices_to_return(contract, effective_on)
     return WithdrawalQuote(
         kind=kind,
         received_on=received_on,
         effective_on=effective_on,
         early_termination_charge=charge,
-        devices=[(device, deadlines.device_return_by(effective_on)) for device in devices],
+        devices=devices,
     )
 
 
@@ -212,18 +213,57 @@ def request_withdrawal(
         Service.objects.filter(pk=service.pk).update(
             status=Service.Status.DEACTIVATING, deactivates_on=quote.effective_on
         )
-    _send_withdrawal_receipt(withdrawal, quote)
+    _queue_withdrawal_receipt(withdrawal)
     return withdrawal
 
 
-def _send_withdrawal_receipt(withdrawal: WithdrawalRequest, quote: WithdrawalQuote) -> None:
-    customer = withdrawal.contract.customer
+def _devices_to_return(contract: Contract, effective_on: date) -> list[tuple[Device, date]]:
+    return [
+        (device, deadlines.device_return_by(effective_on))
+        for device in contract.devices.filter(returned_on__isnull=True)
+    ]
+
+
+def _queue_withdrawal_receipt(withdrawal: WithdrawalRequest) -> None:
+    from contracts.tasks import send_withdrawal_receipt  # here: contracts.tasks imports this module
+
+    # The receipt's PDF is rendered by a worker once the withdrawal is committed (DESIGN.md §4). robust: a
+    # broker outage must not turn a recorded withdrawal into an error page; the failure is logged.
+    transaction.on_commit(lambda: send_withdrawal_receipt.delay(withdrawal.pk), robust=True)
+
+
+def send_withdrawal_receipt(withdrawal: WithdrawalRequest) -> None:
+    """The receipt of a withdrawal with its PDF letter (contracts.tasks.send_withdrawal_receipt, after the
+    commit). It lists the devices to return when the customer withdraws from the whole contract; a
+    cooling-off and the supplier's withdrawal list none. Run again, it finds the receipt and renders
+    nothing. The row lock makes a redelivered task and the catch-up sweep wait for each other."""
+    with transaction.atomic():
+        withdrawal = (
+            WithdrawalRequest.objects.select_for_update(of=("self",))
+            .select_related("contract__customer", "service")
+            .get(pk=withdrawal.pk)
+        )
+        if withdrawal.receipt_sent_at is None:
+            _send_withdrawal_receipt(withdrawal)
+            WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(receipt_sent_at=timezone.now())
+
+
+def _send_withdrawal_receipt(withdrawal: WithdrawalRequest) -> None:
+    contract = withdrawal.contract
+    customer = contract.customer
+    lists_devices = withdrawal.service_id is None and withdrawal.kind not in (
+        WithdrawalRequest.Kind.COOLING_OFF,
+        WithdrawalRequest.Kind.SUPPLIER,
+    )
+    quote = WithdrawalQuote(
+        kind=withdrawal.kind,
+        received_on=withdrawal.received_on,
+        effective_on=withdrawal.effective_on,
+        early_termination_charge=withdrawal.early_termination_charge,
+        devices=_devices_to_return(contract, withdrawal.effective_on) if lists_devices else [],
+    )
     context = letter_context(
-        customer,
-        withdrawal.contract,
-        document_date=withdrawal.received_on,
-        withdrawal=withdrawal,
-        quote=quote,
+        customer, contract, document_date=withdrawal.received_on, withdrawal=withdrawal, quote=quote
     )
     notify(
         customer=customer,
@@ -232,7 +272,7 @@ def _send_withdrawal_receipt(withdrawal: WithdrawalRequest, quote: WithdrawalQuo
         channels=["email"],
         dedupe_key=f"contracts.withdrawal:{withdrawal.pk}",
         document=render_pdf("pdf/withdrawal_receipt.html", context, language=customer.language),
-        document_name=f"ricevuta-recesso-{withdrawal.contract.number}.pdf",
+        document_name=f"ricevuta-recesso-{contract.number}.pdf",
         about=withdrawal,
     )
 
@@ -271,10 +311,7 @@ def cancel_for_cooling_off(
     contract.services.exclude(status=Service.Status.DEACTIVATED).update(
         status=Service.Status.CANCELLED, deactivated_on=requested_on
     )
-    _send_withdrawal_receipt(
-        withdrawal,
-        WithdrawalQuote(withdrawal.kind, requested_on, requested_on, Decimal("0"), []),
-    )
+    _queue_withdrawal_receipt(withdrawal)
     return withdrawal
 
 
@@ -347,9 +384,7 @@ def withdraw_as_supplier(*, contract: Contract, sent_on: date, by=None) -> Withd
     contract.status = Contract.Status.TERMINATING
     contract.terminates_on = effective_on
     contract.save(update_fields=["status", "terminates_on"])
-    _send_withdrawal_receipt(
-        withdrawal, WithdrawalQuote(withdrawal.kind, received_on, effective_on, Decimal("0"), [])
-    )
+    _queue_withdrawal_receipt(withdrawal)
     return withdrawal
 
 

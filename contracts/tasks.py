@@ -1,7 +1,11 @@
-"""The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily)."""
+"""The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily), and the receipt
+of a withdrawal."""
+
+from celery import shared_task
+from django.utils import timezone
 
 from contracts import services
-from contracts.models import ConditionChangeNotice, Contract, Service
+from contracts.models import ConditionChangeNotice, Contract, Service, WithdrawalRequest
 from portal import deadlines
 
 RENEWAL_NOTICES = deadlines.register(
@@ -61,3 +65,24 @@ CONDITION_CHANGE_NOTICES = deadlines.register(
         batch_size=50,
     )
 )
+
+WITHDRAWAL_RECEIPTS = deadlines.register(
+    deadlines.Sweep(
+        name="contracts.withdrawal_receipts",
+        description="Recessi ancora senza ricevuta (coda non raggiunta): la invia",
+        pending=lambda: WithdrawalRequest.objects.filter(
+            receipt_sent_at__isnull=True, created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
+        ),
+        due_field="received_on",  # served by the partial index withdrawal_receipt_pending
+        act=lambda withdrawal, ctx: services.send_withdrawal_receipt(withdrawal),
+        schedule=deadlines.CATCH_UP_INTERVAL,
+        batch_size=20,  # each row renders a PDF inside the batch's transaction
+    )
+)
+
+
+@shared_task(queue="pdf")
+def send_withdrawal_receipt(withdrawal_id: int) -> None:
+    """Queued when a withdrawal commits: its PDF receipt is rendered here, never in the request (DESIGN.md
+    §4). Run again (acks_late redelivery), it finds the receipt written and neither renders nor sends."""
+    services.send_withdrawal_receipt(WithdrawalRequest.objects.get(pk=withdrawal_id))

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 from portal.lib.dates import rome_date
+from portal.lib.files import delete_files_if_rolled_back
 from portal.models import SweepFailure, SweepRun
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ class Sweep:
             return timedelta(seconds=2 * schedule)
         return timedelta(hours=26)
 
+
+# Catch-up sweeps redo what was queued after a commit but never ran (a broker outage, a lost message): every
+# ten minutes, for rows older than a few minutes, so that the queued task normally gets there first.
+CATCH_UP_INTERVAL = 600.0
+QUEUED_WORK_GRACE = timedelta(minutes=5)
 
 _registry: dict[str, Sweep] = {}
 
@@ -140,7 +146,8 @@ def _sweep_batches(sweep: Sweep, run: SweepRun, now: datetime, today: date) -> N
     due_field = sweep.due_field
     after: tuple[date, int] | None = None  # keyset cursor: rows failed or skipped stay behind it
     while True:
-        with transaction.atomic():
+        # Files an act saved are deleted with the batch if it cannot commit (and with the act if it fails).
+        with delete_files_if_rolled_back(), transaction.atomic():
             queryset = sweep.due(today)
             if after is not None:
                 queryset = queryset.filter(
@@ -177,7 +184,8 @@ def _act_on(
 ) -> SweepFailure | None:
     context = SweepContext(now=now, today=today, due_on=getattr(row, sweep.due_field), run=run)
     try:
-        with transaction.atomic():  # a savepoint: a failing row leaves no trace of its half-done work
+        # A savepoint: a failing row leaves no trace of its half-done work, not even a file it wrote.
+        with delete_files_if_rolled_back(), transaction.atomic():
             sweep.act(row, context)
     except Exception as exc:
         logger.exception("sweep %s failed on %s pk=%s", sweep.name, row._meta.label, row.pk)

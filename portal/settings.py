@@ -7,6 +7,7 @@ to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -28,6 +29,20 @@ DATA_DIR = Path(env.str("PORTAL_DATA_DIR", default=str(BASE_DIR / ".run")))
 if PRODUCTION:
     # env.str/env.list without a default raise ImproperlyConfigured: production never guesses these.
     SECRET_KEY = env.str("SECRET_KEY")
+    # Whoever knows the key forges sessions and password-reset links: refuse the well-known ones.
+    if SECRET_KEY == "change-me-to-50-random-characters":  # .env.example's (a test keeps them equal)
+        _unsafe = "is the placeholder from .env.example"
+    elif SECRET_KEY.startswith("django-insecure"):
+        _unsafe = "is a development key (it starts with 'django-insecure')"
+    elif len(SECRET_KEY) < 50:
+        _unsafe = "is shorter than 50 characters"
+    else:
+        _unsafe = None
+    if _unsafe:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY {_unsafe}: set a random key of 50 characters or more, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("Set the ALLOWED_HOSTS environment variable")
@@ -56,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every later layer sees the client's address, not the proxy's.
+    "portal.middleware.ProxyClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.PortalLanguageMiddleware",
+    # After session, user and language (its 413 page is a portal page), before anything reads the body.
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -124,7 +143,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # Media (invoices, letters, attachments) is private: it is served only by authorising views, never by URL.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The file system, deleting again what rolled-back sweep work saved (portal/lib/files.py).
+    "default": {"BACKEND": "portal.lib.files.PrivateFileStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -134,12 +154,36 @@ STORAGES = {
     },
 }
 
+# --- Request size (see "Behind the proxy" in README.md) ---
+# The largest legitimate request: a complaint with 5 attachments of 10 MB each (complaints.services) and its
+# form fields. A larger declared body is refused with 413 before it is read (portal.middleware); nginx's
+# client_max_body_size in deploy/nginx/portal.conf is the same figure and refuses it first.
+MAX_REQUEST_BYTES = 51 * 1024 * 1024
+# Form fields other than files: the longest is a 10,000-character complaint description.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# A larger upload is written to a temporary file, not kept in the worker's memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# --- end of request size ---
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+
+def email_settings(url):
+    """The EMAIL_* settings for EMAIL_URL: django-environ's, but a filemail:// path read as a file URL's.
+
+    django-environ keeps only what follows the host, without its leading slash, so `filemail:///abs/dir` and
+    `filemail://.run/mail` wrote to `abs/dir` and `mail` under whatever the working directory was. Here the
+    first is /abs/dir and a relative path is under the project folder (BASE_DIR)."""
+    config = environ.Env.email_url_config(url)
+    parts = urlsplit(url)
+    if parts.scheme == "filemail":
+        config["EMAIL_FILE_PATH"] = str(BASE_DIR / unquote(parts.netloc + parts.path))
+    return config
+
+
 # E-mail: files under .run/mail by default so that a developer can read password-reset links.
-EMAIL_FILE_PATH = str(DATA_DIR / "mail")
-vars().update(env.email_url("EMAIL_URL", default="filemail://" + EMAIL_FILE_PATH))
+vars().update(email_settings(env.str("EMAIL_URL", default="filemail://" + str(DATA_DIR / "mail"))))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Optima Area Clienti <noreply@optimaitalia.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -156,8 +200,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    # Tasks are idempotent and acknowledged late: the visibility timeout only has to outlive a task run.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Tasks are acknowledged late: a message a killed worker held comes back after the visibility timeout.
+    # It must outlive the longest task run (CELERY_TASK_TIME_LIMIT, below), or a task still running would
+    # be handed to a second worker; kept just above it so a kill -9 delays the work by minutes, not an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 60),
+        # Look for such messages every 10 s; kombu's default (10 s × a throttle of 10) adds 100 s more.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -165,14 +216,20 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+# Every task is short (one sweep batch commits at a time, one PDF, one e-mail) and idempotent: a run cut
+# by the limit is finished by the next tick. Below the visibility timeout, see above.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 60 + 30)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# Every periodic task is declared here, in one place. Legal timers are rows swept by these tasks, never
-# countdown/ETA messages (DESIGN.md §2).
+# The periodic jobs that are not deadline sweeps are declared here. The deadline sweeps are declared in each
+# app's tasks.py (portal.deadlines) and added to this schedule by the scheduler itself (portal/beat.py).
+# Legal timers are rows swept by these tasks, never countdown/ETA messages (DESIGN.md §2).
+CELERY_BEAT_SCHEDULER = "portal.beat:DeadlineScheduler"
+# Tests of the real stack shorten every sweep's interval to this many seconds (unset: each sweep's own).
+DEADLINE_SWEEP_INTERVAL = env.float("DEADLINE_SWEEP_INTERVAL", default=None)
 # PDF rendering has a queue of its own, so that more workers (`-Q pdf`) scale it out without delaying sweeps.
 CELERY_TASK_ROUTES = {"billing.tasks.render_invoice_pdf": {"queue": "pdf"}}
 CELERY_BEAT_SCHEDULE = {

@@ -405,8 +405,9 @@ def test_a_broker_outage_during_the_run_loses_no_invoice_and_the_catch_up_sweep_
 
     monkeypatch.setattr(render_invoice_pdf, "delay", broker_down)
     out = StringIO()
-    call_command("generate_invoices", "--period", "2026-10", "--issued-on", "2026-11-02", "--no-progress",
-                 stdout=out)
+    call_command(
+        "generate_invoices", "--period", "2026-10", "--issued-on", "2026-11-02", "--no-progress", stdout=out
+    )
     # The invoices committed: the report says so, and a re-run rightly finds them billed.
     assert "2 created" in out.getvalue() and "0 errors" in out.getvalue()
     assert Invoice.objects.filter(pdf="").count() == 2

@@ -104,8 +104,11 @@ def test_a_double_submit_files_one_case(alice_client, service, on, alice):
     assert complaint.reply_address == alice.reply_address
 
 
-def test_the_confirmation_shows_the_code_the_receipt_and_the_answer_by_date(alice_client, service, on):
-    response = file_it(alice_client, service)
+def test_the_confirmation_shows_the_code_the_receipt_and_the_answer_by_date(
+    alice_client, service, on, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = file_it(alice_client, service)
     page = alice_client.get(response["Location"])
     html = page.content.decode()
     complaint = Complaint.objects.get()
@@ -121,8 +124,11 @@ def test_the_confirmation_shows_the_code_the_receipt_and_the_answer_by_date(alic
     assert reverse("complaints:copy_pdf", args=[complaint.code]) in html
 
 
-def test_the_pdf_copy_has_the_code_the_receipt_and_the_answer_by_date(alice_client, service, on, monkeypatch):
-    file_it(alice_client, service)
+def test_the_pdf_copy_has_the_code_the_receipt_and_the_answer_by_date(
+    alice_client, service, on, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        file_it(alice_client, service)
     complaint = Complaint.objects.get()
 
     def refuse(*args, **kwargs):

@@ -143,7 +143,8 @@ def test_an_unknown_sender_gets_the_acknowledgement_at_the_given_address(
 def test_an_identified_senders_case_is_reached_only_through_the_customers_own_address(
     client, alice, contract, django_capture_on_commit_callbacks
 ):
-    post_public(client, tax_id=alice.codice_fiscale, supply_reference=contract.services.get().pod)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_public(client, tax_id=alice.codice_fiscale, supply_reference=contract.services.get().pod)
     complaint = Complaint.objects.get()
     assert complaint.customer == alice and complaint.sender_email == "alice.personale@example.org"
     # The acknowledgement went to the customer's address on file, like every communication of the case.

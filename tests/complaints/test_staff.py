@@ -143,10 +143,13 @@ class TestRegister:
         assert not Complaint.objects.exists()
 
     def test_a_phone_complaint_is_filed_through_the_service_and_counts_from_the_call(
-        self, officer_client, officer, contract
+        self, officer_client, officer, contract, django_capture_on_commit_callbacks
     ):
         received = add_days(today(), -1)
-        response = officer_client.post(url("add"), self.phone_data(contract, reply_address_confirmed="on"))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = officer_client.post(
+                url("add"), self.phone_data(contract, reply_address_confirmed="on")
+            )
         complaint = Complaint.objects.get()
         assert response.status_code == 302 and response["Location"] == url("change", complaint)
         assert complaint.code.startswith(f"R-{received.year}-")

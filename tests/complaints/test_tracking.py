@@ -54,19 +54,20 @@ def contract(alice):
 
 
 @pytest.fixture
-def complaint(alice, contract):
-    """Alice's complaint, filed online on 2 March 2026 with one attachment."""
-    return services.file_complaint(
-        kind="complaint",
-        topic="fatturazione",
-        channel="portal",
-        description="Consumi stimati troppo alti.",
-        sent_on=date(2026, 3, 2),
-        customer=alice,
-        service=contract.services.get(),
-        attachments=[SimpleUploadedFile("lettura.pdf", PDF)],
-        by=alice.user,
-    )
+def complaint(alice, contract, django_capture_on_commit_callbacks):
+    """Alice's complaint, filed online on 2 March 2026 with one attachment, and its acknowledgement sent."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.file_complaint(
+            kind="complaint",
+            topic="fatturazione",
+            channel="portal",
+            description="Consumi stimati troppo alti.",
+            sent_on=date(2026, 3, 2),
+            customer=alice,
+            service=contract.services.get(),
+            attachments=[SimpleUploadedFile("lettura.pdf", PDF)],
+            by=alice.user,
+        )
 
 
 @pytest.fixture
@@ -343,7 +344,8 @@ def file_public(client, email="pippo@example.org"):
 
 
 def test_code_and_email_bring_a_link_that_opens_the_case(client, django_capture_on_commit_callbacks, on):
-    complaint = file_public(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = file_public(client)
     client.cookies.clear()  # later, from another device
     assert detail(client, complaint).status_code == 302  # to the login page: no access yet
 

@@ -1,14 +1,17 @@
 """Contract lifecycle through the services and sweeps, on PostgreSQL: what the customer and staff see."""
 
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from contracts import services
+from contracts import tasks as contract_tasks
 from contracts.models import Contract, Device, Service, WithdrawalRequest
 from portal import deadlines
 from portal.lib.dates import ROME
@@ -180,7 +183,9 @@ class TestWithdrawal:
         assert withdrawal.effective_on == effective_on
         assert (contract.status, contract.terminates_on) == (Contract.Status.TERMINATING, effective_on)
 
-    def test_early_withdrawal_charges_back_the_discounts_and_lists_devices_to_return(self):
+    def test_early_withdrawal_charges_back_the_discounts_and_lists_devices_to_return(
+        self, django_capture_on_commit_callbacks
+    ):
         contract = active_contract(activated_on=date(2026, 2, 1), discounts_enjoyed=Decimal("48.50"))
         Device.objects.create(contract=contract, serial_number="ZTE-778812")
         quote = services.quote_withdrawal(
@@ -190,7 +195,8 @@ class TestWithdrawal:
         assert quote.early_termination_charge == Decimal("48.50")
         assert [(d.serial_number, by) for d, by in quote.devices] == [("ZTE-778812", date(2026, 7, 11))]
 
-        services.request_withdrawal(contract=contract, kind="deactivation", received_on=date(2026, 6, 1))
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_withdrawal(contract=contract, kind="deactivation", received_on=date(2026, 6, 1))
         receipt = Communication.objects.get(template_key="withdrawal_receipt")
         text = pdf_text(receipt.document.read())
         assert "01/07/2026" in text and "48,50" in text and "ZTE-778812" in text
@@ -201,6 +207,34 @@ class TestWithdrawal:
             contract=contract, kind="deactivation", received_on=date(2027, 1, 10)
         )
         assert quote.effective_on == date(2027, 2, 9) and quote.early_termination_charge == 0
+
+    def test_a_receipt_lost_to_a_broker_outage_is_sent_by_the_catch_up_sweep_once(
+        self, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        def broker_down(*args, **kwargs):
+            raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        monkeypatch.setattr(contract_tasks.send_withdrawal_receipt, "delay", broker_down)
+        contract = active_contract()
+        with django_capture_on_commit_callbacks(execute=True):  # the commit: the queueing fails, logged
+            withdrawal = services.request_withdrawal(
+                contract=contract, kind="switch", received_on=date(2026, 3, 10)
+            )
+        receipts = Communication.objects.filter(template_key="withdrawal_receipt")
+        assert not receipts.exists()
+
+        # Within the grace the queued task may still be on its way: the sweep leaves it alone.
+        assert deadlines.run_sweep("contracts.withdrawal_receipts").acted == 0
+        WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(
+            created_at=timezone.now() - timedelta(minutes=6)
+        )
+        assert deadlines.run_sweep("contracts.withdrawal_receipts").acted == 1
+        receipt = receipts.get()
+        assert contract.number in pdf_text(receipt.document.read())
+        # The task delivered at last, and the sweep's next run: no second receipt.
+        contract_tasks.send_withdrawal_receipt(withdrawal.pk)
+        assert deadlines.run_sweep("contracts.withdrawal_receipts").acted == 0
+        assert receipts.count() == 1
 
     def test_the_termination_sweep_ends_the_contract_and_sets_the_device_return_date(self):
         contract = active_contract()

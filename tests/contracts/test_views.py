@@ -151,16 +151,17 @@ class TestContractPage:
         assert reverse("contracts:supply", args=[contract.number, gas.pk]) in html_of(response)
 
     def test_it_lists_the_withdrawals_and_the_communications_about_the_contract_with_their_pdf(
-        self, alice_client, on, alice, contract
+        self, alice_client, on, alice, contract, django_capture_on_commit_callbacks
     ):
         services.send_renewal_notice(contract, today=date(2026, 3, 1), late=False)
         Device.objects.create(contract=contract, serial_number="ZTE-1")
-        withdrawal = services.request_withdrawal(
-            contract=contract, kind="switch", received_on=date(2026, 3, 10), by=alice.user
-        )
-        other = services.request_withdrawal(
-            contract=active_contract(alice), kind="switch", received_on=date(2026, 3, 10)
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            withdrawal = services.request_withdrawal(
+                contract=contract, kind="switch", received_on=date(2026, 3, 10), by=alice.user
+            )
+            other = services.request_withdrawal(
+                contract=active_contract(alice), kind="switch", received_on=date(2026, 3, 10)
+            )
         notice = Communication.objects.get(template_key="renewal_notice")
         receipt = Communication.objects.get(about_id=withdrawal.pk, template_key="withdrawal_receipt")
         other_receipt = Communication.objects.get(about_id=other.pk, template_key="withdrawal_receipt")
@@ -458,10 +459,11 @@ class TestWithdrawal:
         assert f'value="{pending.pk}"' not in html
 
     def test_confirming_creates_one_request_and_shows_the_date_and_the_receipt(
-        self, alice_client, on, alice, contract
+        self, alice_client, on, alice, contract, django_capture_on_commit_callbacks
     ):
         on(date(2026, 3, 10))
-        response = alice_client.post(url("withdraw_confirm", contract), {"kind": "switch", "service": ""})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alice_client.post(url("withdraw_confirm", contract), {"kind": "switch", "service": ""})
         withdrawal = WithdrawalRequest.objects.get()
         assert response.status_code == 302
         assert response["Location"] == url("withdrawal_done", contract, withdrawal.pk)
@@ -557,13 +559,14 @@ class TestWithdrawal:
 
 class TestCoolingOff:
     def test_on_day_14_the_page_shows_the_last_day_and_confirming_cancels_the_contract(
-        self, alice_client, on, alice, contract
+        self, alice_client, on, alice, contract, django_capture_on_commit_callbacks
     ):
         on(date(2026, 1, 24))
         page = alice_client.get(url("cooling_off", contract))
         assert "fino al 24/01/2026" in text_of(page) and "non paghi penali" in text_of(page)
 
-        response = alice_client.post(url("cooling_off", contract))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alice_client.post(url("cooling_off", contract))
 
         withdrawal = WithdrawalRequest.objects.get()
         assert response["Location"] == url("withdrawal_done", contract, withdrawal.pk)

@@ -60,7 +60,6 @@ def test_a_real_worker_over_redis_runs_the_task(celery_app, celery_worker):
     assert WorkerHeartbeat.objects.get(pk=1).seen_at is not None
 
 
-
 def test_a_killed_worker_s_messages_come_back_within_minutes_and_never_while_a_task_still_runs():
     # The production settings (Redis), read in a process of their own.
     import json

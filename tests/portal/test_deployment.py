@@ -95,7 +95,8 @@ def test_web_health_check_calls_the_healthz_view_and_static_files_are_served_by_
 
 
 def test_production_settings_load_with_the_compose_environment():
-    env = {**os.environ, **_environment("web")}
+    # SECRET_KEY comes from .env, which compose requires: the dummy stands in for a real one.
+    env = {**os.environ, **_environment("web"), "SECRET_KEY": secrets.token_urlsafe(50)}
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.DEBUG, s.STORAGES['staticfiles']['BACKEND'])"
@@ -155,6 +156,36 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     result = _manage("check", **env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def _env_example(name):
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == name:
+            return value
+    raise LookupError(name)
+
+
+@pytest.mark.parametrize(
+    "key, reason",
+    [
+        (_env_example("SECRET_KEY"), "is the placeholder from .env.example"),
+        ("django-insecure-" + secrets.token_urlsafe(50), "starts with 'django-insecure'"),
+        (secrets.token_urlsafe(50)[:49], "is shorter than 50 characters"),
+    ],
+    ids=["env-example", "django-insecure", "49-chars"],
+)
+def test_production_refuses_a_well_known_or_short_secret_key(key, reason):
+    result = _manage("check", DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="portale.example")
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: SECRET_KEY " in result.stderr
+    assert reason in result.stderr
+
+
+def test_production_accepts_a_random_secret_key_of_50_characters():
+    key = secrets.token_urlsafe(50)[:50]
+    result = _manage("check", DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="portale.example")
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_worker_consumes_every_queue_tasks_are_routed_to():

@@ -44,7 +44,9 @@ def test_healthz_is_503_naming_a_daily_sweep_silent_for_more_than_26_hours(clien
 
 
 def test_a_daily_sweep_silent_for_25_hours_is_still_running(client, clocks_running):
-    SweepRun.objects.filter(sweep="contracts.expiries").update(finished_at=timezone.now() - timedelta(hours=25))
+    SweepRun.objects.filter(sweep="contracts.expiries").update(
+        finished_at=timezone.now() - timedelta(hours=25)
+    )
     assert client.get("/healthz").status_code == 200
 
 
@@ -96,7 +98,9 @@ def test_staff_see_when_a_worker_last_ran_the_heartbeat(client, staff_user):
 
 
 def test_staff_see_a_stopped_clock_in_the_sweep_runs_admin(client, staff_user, clocks_running):
-    SweepRun.objects.filter(sweep="complaints.overdue").update(finished_at=timezone.now() - timedelta(hours=2))
+    SweepRun.objects.filter(sweep="complaints.overdue").update(
+        finished_at=timezone.now() - timedelta(hours=2)
+    )
     client.force_login(staff_user)
     page = client.get("/admin/portal/sweeprun/").content.decode()
     assert page.count("FERMO: nessuna esecuzione completata di recente") == 1

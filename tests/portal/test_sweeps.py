@@ -4,8 +4,10 @@ import threading
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -190,3 +192,66 @@ def test_staff_see_pending_deadlines_and_open_failures_in_admin(sweep, admin_cli
     assert "test reminders" in html
     assert "scaduto da 1 giorno" in html  # the failed row is still pending, and overdue
     assert "resolved_at__isempty=1&amp;sweep=tests.reminders" in html
+
+
+def act_with_letter(reminder, context):
+    """Writes the reminder's letter to storage, then behaves as `act` (an exploding reminder fails after)."""
+    default_storage.save(f"letters/{reminder.label}.pdf", ContentFile(b"%PDF-1.7 letter"))
+    act(reminder, context)
+
+
+@pytest.fixture
+def letter_sweep(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    registered = deadlines.register(
+        deadlines.Sweep(
+            name=NAME,
+            description="test reminders with a letter",
+            pending=lambda: Reminder.objects.filter(done_at__isnull=True),
+            due_field="due_on",
+            act=act_with_letter,
+            batch_size=4,
+        )
+    )
+    yield registered
+    deadlines.unregister(NAME)
+
+
+def letters(settings):
+    folder = settings.MEDIA_ROOT / "letters"
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.django_db
+def test_a_failing_row_leaves_no_letter_behind_and_the_others_keep_theirs(letter_sweep, settings):
+    reminders(TODAY, TODAY)
+    Reminder.objects.create(label="bad", due_on=TODAY, explode=True)
+    run = deadlines.run_sweep(NAME, now=MORNING)
+    assert (run.acted, run.failed) == (2, 1)
+    assert letters(settings) == ["r0.pdf", "r1.pdf"]
+
+
+@pytest.mark.django_db
+def test_a_batch_that_cannot_commit_counts_nothing_and_leaves_no_letter(letter_sweep, settings, monkeypatch):
+    """10 due rows in batches of 4: the second batch fails as it ends (as a lost connection would), after
+    its rows succeeded. The run reports only what committed, and no file of the rolled-back batch stays."""
+    reminders(*[TODAY] * 10)
+    Reminder.objects.create(label="bad", due_on=TODAY + timedelta(days=-1), explode=True)  # first in order
+    real_bulk_create = SweepFailure.objects.bulk_create
+    calls = []
+
+    def bulk_create_failing_second_batch(failures):
+        calls.append(len(failures))
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_bulk_create(failures)
+
+    monkeypatch.setattr(SweepFailure.objects, "bulk_create", bulk_create_failing_second_batch)
+    with pytest.raises(OperationalError):
+        deadlines.run_sweep(NAME, now=MORNING)
+    run = SweepRun.objects.get(sweep=NAME)
+    # First batch: the failing row and 3 good ones committed; the second batch (4 good rows) rolled back.
+    assert (run.acted, run.failed) == (3, 1)
+    assert "OperationalError" in run.error
+    assert Reminder.objects.filter(done_at__isnull=False).count() == 3
+    assert letters(settings) == ["r0.pdf", "r1.pdf", "r2.pdf"]

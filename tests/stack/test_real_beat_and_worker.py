@@ -77,8 +77,20 @@ class Stack:
 
     def worker(self, concurrency=2):
         return self.start(
-            "worker", "worker", "--loglevel", "INFO", "--pool", "prefork", "--concurrency", str(concurrency),
-            "-Q", "celery,pdf", "--without-mingle", "--without-gossip", "-n", f"stack-{REDIS_DB}@%h",
+            "worker",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "-Q",
+            "celery,pdf",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"stack-{REDIS_DB}@%h",
         )
 
     def beat(self, schedule_file):
@@ -137,8 +149,9 @@ def test_real_beat_writes_one_schedule_entry_per_registered_sweep(stack, tmp_pat
         except Exception:  # not written yet
             return set()
 
-    found = _wait_for(lambda: expected <= entries() and entries(), timeout=30, what="beat's schedule file",
-                      stack=stack)
+    found = _wait_for(
+        lambda: expected <= entries() and entries(), timeout=30, what="beat's schedule file", stack=stack
+    )
     assert expected <= found, f"missing from beat's schedule: {sorted(expected - found)}"
     assert len(expected) >= 11
     assert {"worker-heartbeat", "deliver-pending-emails", "generate-invoices"} <= found
@@ -178,13 +191,21 @@ def test_real_beat_and_worker_run_every_sweep_and_act_on_due_rows(stack, tmp_pat
         finished = SweepRun.objects.filter(started_at__gte=started, finished_at__isnull=False)
         ran = set(finished.values_list("sweep", flat=True))
         acted = set(finished.filter(acted__gt=0).values_list("sweep", flat=True))
-        missing[:] = [sorted(names - ran), sorted(set(due) - acted),
-                      list(SweepFailure.objects.values_list("sweep", "error")[:5])]
+        missing[:] = [
+            sorted(names - ran),
+            sorted(set(due) - acted),
+            list(SweepFailure.objects.values_list("sweep", "error")[:5]),
+        ]
         return names <= ran and set(due) <= acted
 
     missing = []
 
-    _wait_for(every_sweep_ran_and_acted, timeout=60, what=lambda: f"every sweep to run and act (not run, not acted, failures): {missing}", stack=stack)
+    _wait_for(
+        every_sweep_ran_and_acted,
+        timeout=60,
+        what=lambda: f"every sweep to run and act (not run, not acted, failures): {missing}",
+        stack=stack,
+    )
     still_due = {name for name in due if deadlines.get_sweep(name).due(rome_date(timezone.now())).exists()}
     assert not still_due, f"rows still due after the sweeps ran: {sorted(still_due)}"
     runs = SweepRun.objects.filter(started_at__gte=started)
@@ -223,11 +244,14 @@ def test_a_worker_killed_mid_render_gets_its_work_back_within_the_visibility_tim
             os.kill(child, signal.SIGKILL)
     killed_at = time.monotonic()
     stack.worker()
-    _wait_for(lambda: rendered() == len(ids), timeout=visibility + 60, what="every PDF after the kill",
-              stack=stack)
+    _wait_for(
+        lambda: rendered() == len(ids), timeout=visibility + 60, what="every PDF after the kill", stack=stack
+    )
     recovery = time.monotonic() - killed_at
-    print(f"kill -9 after {rendered_before_kill} of {len(ids)} PDFs: every PDF rendered {recovery:.1f} s later "
-          f"(visibility timeout {visibility} s)")
+    print(
+        f"kill -9 after {rendered_before_kill} of {len(ids)} PDFs: every PDF rendered {recovery:.1f} s later "
+        f"(visibility timeout {visibility} s)"
+    )
     assert recovery < visibility + 45
     # Each invoice rendered once: one stored file each.
     assert Invoice.objects.filter(pk__in=ids).exclude(pdf="").count() == len(ids)
