@@ -157,6 +157,45 @@ def test_real_beat_writes_one_schedule_entry_per_registered_sweep(stack, tmp_pat
     assert {"worker-heartbeat", "deliver-pending-emails", "generate-invoices"} <= found
 
 
+def _add_what_the_demo_lacks(today):
+    """A pending row for each sweep the demo data leaves with none, made the way staff and customers make
+    them: a condition change announced, an add-on withdrawn, and an acknowledgement and a receipt left
+    unsent as by a broker outage, and a PDF never rendered. (The default notice to dispatch comes from the
+    sweeps themselves.)"""
+    from billing.models import Invoice
+    from complaints.models import Complaint
+    from contracts import services as contract_services
+    from contracts.models import Contract, Service, WithdrawalRequest
+
+    contract = Contract.objects.filter(status=Contract.Status.ACTIVE).order_by("pk").first()
+    contract_services.start_condition_change(
+        title="Nuove condizioni",
+        description="Cambia il canone.",
+        effective_on=today + timedelta(days=150),
+        raises_prices=False,
+        sent_on=today,
+        contracts=[contract],
+    )
+    add_on = Service.objects.filter(
+        status=Service.Status.ACTIVE, kind__in=[Service.Kind.TELECONSULTO, Service.Kind.ASSISTENZA_H24]
+    ).first()
+    contract_services.request_withdrawal(
+        contract=add_on.contract, kind="deactivation", service=add_on, received_on=today
+    )
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    # An answered case, so that the open ones stay for the other complaint sweeps.
+    answered = Complaint.objects.filter(answered_on__isnull=False).order_by("pk").values("pk")[:1]
+    assert Complaint.objects.filter(pk=answered).update(acknowledged_at=None, created_at=an_hour_ago) == 1
+    # A paid bill: no other sweep's.
+    invoice = Invoice.objects.filter(status=Invoice.Status.PAID).order_by("pk").values("pk")[:1]
+    assert (
+        Invoice.objects.filter(pk=invoice).update(pdf="", pdf_rendered_at=None, created_at=an_hour_ago) == 1
+    )
+    WithdrawalRequest.objects.filter(pk=WithdrawalRequest.objects.order_by("pk").values("pk")[:1]).update(
+        receipt_sent_at=None, created_at=an_hour_ago
+    )
+
+
 def _make_one_row_due_per_sweep(today):
     """Bring the nearest pending demo row of each sweep to today; a different row for each sweep, so that
     one sweep's act (a renewal moving the expiry) does not undo the deadline another sweep is to act on."""
@@ -176,12 +215,19 @@ def _make_one_row_due_per_sweep(today):
 @skip_without_redis
 @pytest.mark.django_db(transaction=True)
 def test_real_beat_and_worker_run_every_sweep_and_act_on_due_rows(stack, tmp_path):
+    from billing import dunning
+    from billing.models import DefaultNotice
+
     call_command("seed_demo", verbosity=0)
     deadlines.autodiscover()
     names = {sweep.name for sweep in deadlines.sweeps()} - {"tests.reminders"}
-    due = _make_one_row_due_per_sweep(rome_date(timezone.now()))
-    # The demo data has pending rows for most sweeps; those without one must still run.
-    assert len(due) >= 8, f"the demo data has no pending row for {sorted(names - set(due))}"
+    today = rome_date(timezone.now())
+    _add_what_the_demo_lacks(today)
+    due = _make_one_row_due_per_sweep(today)
+    # Staff dispatch the default notice that the default notice sweep prepares: only then is one pending.
+    assert set(due) == names - {"billing.suspension_allowed"}, (
+        f"no pending row for {sorted(names - set(due))}"
+    )
     started = timezone.now()
 
     stack.worker()
@@ -208,6 +254,33 @@ def test_real_beat_and_worker_run_every_sweep_and_act_on_due_rows(stack, tmp_pat
     )
     still_due = {name for name in due if deadlines.get_sweep(name).due(rome_date(timezone.now())).exists()}
     assert not still_due, f"rows still due after the sweeps ran: {sorted(still_due)}"
+
+    # The notice the sweep prepared, posted by staff; then its payment term is made to have run out.
+    notice = dunning.issue_notice_letter(
+        notice=DefaultNotice.objects.get(status=DefaultNotice.Status.PREPARED)
+    )
+    dunning.record_dispatch(
+        notice=notice,
+        channel=DefaultNotice.Channel.RACCOMANDATA,
+        sent_on=today,
+        tracking_number="RR123456789IT",
+    )
+    DefaultNotice.objects.filter(pk=notice.pk).update(suspension_allowed_on=today - timedelta(days=1))
+    dispatched = timezone.now()
+    _wait_for(
+        lambda: DefaultNotice.objects.get(pk=notice.pk).status == DefaultNotice.Status.SUSPENSION_ALLOWED,
+        timeout=30,
+        what="billing.suspension_allowed to act on the dispatched notice",
+        stack=stack,
+    )
+    assert SweepRun.objects.filter(
+        sweep="billing.suspension_allowed", started_at__gte=dispatched, acted=1
+    ).exists()
+    acted = SweepRun.objects.filter(started_at__gte=started, acted__gt=0).values_list("sweep", flat=True)
+    print(
+        f"real beat + worker: all {len(names)} sweeps ran and acted on a due row "
+        f"({len(set(acted))} with acted > 0) within {(timezone.now() - started).total_seconds():.1f} s"
+    )
     runs = SweepRun.objects.filter(started_at__gte=started)
     # Only beat sends run_sweep here: a run of every sweep is a tick of every one of beat's entries.
     assert runs.filter(error="").count() >= len(names)
