@@ -46,8 +46,8 @@ from complaints.admin_forms import (
 )
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from complaints.reporting_views import parse_year
+from portal.admin_display import ReadOnlyAdminMixin, days_left_badge
 from portal.admin_display import day as _day
-from portal.admin_display import days_left_badge
 from portal.admin_display import today as _today
 from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib.dates import add_days
@@ -153,18 +153,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 # ---------------------------------------------------------------------------------------------------------
 
 
-class _ReadOnlyInline:
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+_ReadOnlyInline = ReadOnlyAdminMixin
 
 
 class ComplaintEventInline(_ReadOnlyInline, admin.TabularInline):

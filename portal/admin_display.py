@@ -82,3 +82,20 @@ def action_form_page(model_admin, request, objects, *, form, action, title, intr
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, "admin/action_form.html", context)
+
+
+class ReadOnlyAdminMixin:
+    """For a ModelAdmin or inline that shows records written only by services (history, ledgers, frozen
+    copies): staff may look, never add, change or delete. Put it first among the bases."""
+
+    can_delete = False  # inlines: no delete checkbox
+    extra = 0  # inlines: no blank forms
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
