@@ -73,9 +73,12 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
         data = render_invoice_pdf(invoice)
         old_name = invoice.pdf.name if invoice.pdf else None
         field = invoice.pdf.field
-        name = field.storage.save(
-            field.generate_filename(invoice, invoice_file_name(invoice)), ContentFile(data)
-        )
+        target = field.generate_filename(invoice, invoice_file_name(invoice))
+        if old_name is None and field.storage.exists(target):
+            # Left by a render whose worker was killed before it committed (the row was not updated): under
+            # the row lock nobody else writes this invoice's file, so the orphan is replaced, not kept beside.
+            field.storage.delete(target)
+        name = field.storage.save(target, ContentFile(data))
         rendered_at = timezone.now()
         # A queryset update: an issued invoice is never saved whole again.
         Invoice.objects.filter(pk=invoice.pk).update(pdf=name, pdf_rendered_at=rendered_at)

@@ -2,9 +2,11 @@
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 
 from billing import services, tasks
 from billing.generation import generate_invoices
@@ -144,6 +146,19 @@ class TestStorage:
         assert second.pdf_rendered_at > first.pdf_rendered_at
         assert second.pdf.storage.exists(second.pdf.name) and second.pdf.name != first.pdf.name
         assert not second.pdf.storage.exists(old_path)
+
+    def test_a_file_left_by_a_render_killed_before_its_commit_is_replaced_not_kept_beside(self, contract):
+        invoice = invoice_for(contract)
+        field = invoice.pdf.field
+        target = field.generate_filename(invoice, "bolletta-2026-000001.pdf")
+        field.storage.save(target, ContentFile(b"%PDF- half-written by a killed worker"))
+
+        stored = store_invoice_pdf(invoice)
+        assert stored.pdf.name == target
+        assert "Bolletta n. 2026/000001" in pdf_text(stored.pdf.read())
+        assert sorted(p.name for p in (Path(field.storage.location) / "invoices").rglob("*.pdf")) == [
+            "bolletta-2026-000001.pdf"
+        ]
 
     def test_a_draft_is_never_rendered(self, contract):
         draft = services.create_draft(

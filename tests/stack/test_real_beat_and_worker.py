@@ -326,5 +326,7 @@ def test_a_worker_killed_mid_render_gets_its_work_back_within_the_visibility_tim
         f"(visibility timeout {visibility} s)"
     )
     assert recovery < visibility + 45
-    # Each invoice rendered once: one stored file each.
+    # Each invoice done once: one stored file each, none left over by the render the kill cut short.
     assert Invoice.objects.filter(pk__in=ids).exclude(pdf="").count() == len(ids)
+    files = list((stack.tmp_path / "media" / "invoices").rglob("*.pdf"))
+    assert len(files) == len(ids), sorted(path.name for path in files)
