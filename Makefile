@@ -39,6 +39,7 @@ run: seed
 test: install
 	@url=$$(scripts/test-database-url) || exit 1; \
 	scripts/ensure-redis; \
+	scripts/ensure-nginx; \
 	scripts/ensure-chromium; \
 	DATABASE_URL="$$url" $(BIN)/pytest -n auto $(PYTEST_ARGS)
 

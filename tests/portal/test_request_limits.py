@@ -76,8 +76,13 @@ def post_declaring(client, data, content_length):
     and the body, which records how much of it was read."""
     body = encode_multipart(BOUNDARY, data)
     payload = CountingInput(body)
-    extra = {"wsgi.input": payload, "CONTENT_LENGTH": str(len(body) if content_length is None else content_length)}
-    response = client.generic("POST", reverse("complaints:public_new"), body, content_type=MULTIPART_CONTENT, **extra)
+    extra = {
+        "wsgi.input": payload,
+        "CONTENT_LENGTH": str(len(body) if content_length is None else content_length),
+    }
+    response = client.generic(
+        "POST", reverse("complaints:public_new"), body, content_type=MULTIPART_CONTENT, **extra
+    )
     return response, payload
 
 
