@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.it.it_province import PROVINCE_CHOICES
 from stdnum.it import codicefiscale, iva
 
+from contracts import deadlines
 from contracts.validators import (
     validate_cap,
     validate_codice_fiscale,
@@ -135,6 +137,11 @@ class Contract(models.Model):
         MONTHLY = "monthly", _("Mensile")
         BIMONTHLY = "bimonthly", _("Bimestrale")
 
+    # A customer may withdraw (recesso) only from these; services.quote_withdrawal refuses the others.
+    WITHDRAWABLE_STATUSES = (Status.ACTIVE, Status.PROPOSED)
+    # Over: nothing left to withdraw from or to cancel.
+    ENDED_STATUSES = (Status.CANCELLED, Status.TERMINATED)
+
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("cliente")
     )
@@ -215,6 +222,39 @@ class Contract(models.Model):
     def is_distance_or_off_premises(self):
         """Web, phone and agency (door-to-door) sales carry the 14-day cooling-off right (Cod. Consumo art. 52)."""
         return self.sales_channel != self.SalesChannel.SHOP
+
+    @property
+    def renewal_terms_editable(self) -> bool:
+        """What the renewal notice will announce (offer, conditions, termination) is set by staff until the
+        notice goes; then it is what the customer was told (CG 3.1)."""
+        return self.renewal_notice_sent_on is None and self.status in (
+            self.Status.PROPOSED,
+            self.Status.ACTIVE,
+        )
+
+    @property
+    def is_withdrawable(self) -> bool:
+        return self.status in self.WITHDRAWABLE_STATUSES
+
+    @property
+    def cooling_off_last_day(self) -> date | None:
+        """The last day of the 14-day cooling-off right (Cod. Consumo art. 52), counted from conclusion; None
+        for a contract that has no such right (concluded in a shop, not concluded yet) or is already over.
+
+        A contract being terminated keeps it: notice of a withdrawal does not take away the statutory right
+        to cancel without charges within the 14 days."""
+        if (
+            not self.is_distance_or_off_premises
+            or self.accepted_on is None
+            or self.status in self.ENDED_STATUSES
+        ):
+            return None
+        return deadlines.cooling_off_last_day(self.accepted_on)
+
+    def cooling_off_open_until(self, today: date) -> date | None:
+        """The last day of the cooling-off right when it can still be used today, else None."""
+        last_day = self.cooling_off_last_day
+        return last_day if last_day is not None and today <= last_day else None
 
     @property
     def has_active_energy(self):
@@ -306,8 +346,23 @@ class Service(models.Model):
         return f"{self.supply_street}, {self.supply_postcode} {self.supply_city} ({self.supply_province})"
 
     @property
+    def is_energy(self) -> bool:
+        """Electricity or gas (ARERA's rules); fibre and mobile are communications (AGCOM's), the add-ons
+        neither."""
+        return self.kind in self.ENERGY_KINDS
+
+    @property
+    def is_communications(self) -> bool:
+        return self.kind in self.COMMUNICATION_KINDS
+
+    @property
     def is_metered(self):
         return self.kind in self.METERED_KINDS
+
+    @property
+    def meter_unit(self) -> str:
+        """Electricity meters count kWh, gas meters standard cubic metres (Smc)."""
+        return "kWh" if self.kind == self.Kind.ELECTRICITY else "Smc"
 
     def clean(self):
         required = {

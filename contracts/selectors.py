@@ -7,10 +7,12 @@ customer's number or id is simply not found (404).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from contracts import deadlines
 from contracts.models import (
@@ -22,10 +24,6 @@ from contracts.models import (
     WithdrawalRequest,
 )
 from portal.notifications.models import Communication
-
-# The statuses from which a customer may still withdraw (services.quote_withdrawal is the authority and
-# refuses the others; this only decides whether the page offers the action).
-WITHDRAWABLE_STATUSES = (Contract.Status.ACTIVE, Contract.Status.PROPOSED)
 
 # How many readings the supply page lists and charts.
 READINGS_SHOWN = 24
@@ -120,22 +118,6 @@ def withdrawal_receipt(withdrawal: WithdrawalRequest) -> Communication | None:
     )
 
 
-def is_withdrawable(contract: Contract) -> bool:
-    return contract.status in WITHDRAWABLE_STATUSES
-
-
-def cooling_off_open_until(contract: Contract, *, today: date) -> date | None:
-    """The last day of the cooling-off right when it can still be used today, else None."""
-    if (
-        not contract.is_distance_or_off_premises
-        or contract.accepted_on is None
-        or contract.status in (Contract.Status.CANCELLED, Contract.Status.TERMINATED)
-    ):
-        return None
-    last_day = deadlines.cooling_off_last_day(contract.accepted_on)
-    return last_day if today <= last_day else None
-
-
 def withdrawable_services(contract: Contract) -> QuerySet[Service]:
     """The services a partial withdrawal can name: the active ones."""
     return contract.services.filter(status=Service.Status.ACTIVE).order_by("id")
@@ -146,14 +128,35 @@ def readings_of(service: Service, *, limit: int = READINGS_SHOWN) -> list[MeterR
     return list(service.readings.select_related("submitted_by").order_by("-read_on", "-id")[:limit])
 
 
-def reading_unit(service: Service) -> str:
-    """Electricity meters count kWh, gas meters standard cubic metres (Smc)."""
-    return "kWh" if service.kind == Service.Kind.ELECTRICITY else "Smc"
+@dataclass(frozen=True)
+class PendingDeadline:
+    what: str
+    due_on: date
 
 
-def has_active_teleconsulto(customer: Customer) -> bool:
-    return Service.objects.filter(
-        contract__customer=customer,
-        kind=Service.Kind.TELECONSULTO,
-        status__in=[Service.Status.ACTIVE, Service.Status.PENDING],
-    ).exists()
+def pending_deadlines(contract: Contract, *, today: date) -> list[PendingDeadline]:
+    """Every date still ahead of (or overdue on) a contract, soonest first: what staff see on its page."""
+    if contract.pk is None:
+        return []
+    rows = []
+    if contract.status == Contract.Status.ACTIVE:
+        if contract.renewal_notice_sent_on is None and contract.renewal_notice_due_on:
+            rows.append(
+                PendingDeadline(_("Invio della comunicazione di rinnovo"), contract.renewal_notice_due_on)
+            )
+        if contract.expires_on:
+            rows.append(PendingDeadline(_("Scadenza: rinnovo tacito o cessazione"), contract.expires_on))
+    if contract.status == Contract.Status.TERMINATING and contract.terminates_on:
+        rows.append(PendingDeadline(_("Cessazione per recesso"), contract.terminates_on))
+    cooling_off_until = contract.cooling_off_open_until(today)
+    if cooling_off_until:
+        rows.append(PendingDeadline(_("Ultimo giorno per il ripensamento"), cooling_off_until))
+    for service in contract.services.all():
+        if service.status == Service.Status.DEACTIVATING and service.deactivates_on:
+            rows.append(PendingDeadline(_("Disattivazione di {}").format(service), service.deactivates_on))
+    for device in contract.devices.filter(returned_on__isnull=True, return_by__isnull=False):
+        rows.append(PendingDeadline(_("Restituzione di {}").format(device), device.return_by))
+    for notice in contract.condition_notices.filter(withdrawal_until__gte=today).select_related("change"):
+        what = _("Recesso senza costi per la variazione «{}»").format(notice.change.title)
+        rows.append(PendingDeadline(what, notice.withdrawal_until))
+    return sorted(rows, key=lambda row: row.due_on)

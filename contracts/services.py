@@ -31,11 +31,28 @@ from contracts.models import (
 from contracts.pdf import letter_context
 from portal.lib.pdf import render_pdf
 from portal.notifications.services import notify
+from portal.tasks import run_sweep
 
 # Past this average daily consumption since the last reading a self-reading is refused as implausible:
 # electricity — the contracted power used round the clock; gas — the meter class's maximum flow (m³/h,
 # the number after "G") round the clock.
 HOURS_A_DAY = 24
+
+
+def _send_letter(
+    customer: Customer, template_key: str, context: dict, *, dedupe_key: str, document_name: str, about
+) -> None:
+    """A contract letter: e-mailed with its PDF (pdf/<template_key>.html) in the customer's language."""
+    notify(
+        customer=customer,
+        template_key=template_key,
+        context=context,
+        channels=["email"],
+        dedupe_key=dedupe_key,
+        document=render_pdf(f"pdf/{template_key}.html", context, language=customer.language),
+        document_name=document_name,
+        about=about,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -100,13 +117,11 @@ def send_renewal_notice(contract: Contract, *, today: date, late: bool) -> None:
         next_expiry=deadlines.contract_expiry(contract.expires_on),
         sent_on=today,
     )
-    notify(
-        customer=customer,
-        template_key="renewal_notice",
-        context=context,
-        channels=["email"],
+    _send_letter(
+        customer,
+        "renewal_notice",
+        context,
         dedupe_key=f"contracts.renewal_notice:{contract.pk}:{contract.expires_on.isoformat()}",
-        document=render_pdf("pdf/renewal_notice.html", context, language=customer.language),
         document_name=f"comunicazione-rinnovo-{contract.number}.pdf",
         about=contract,
     )
@@ -149,17 +164,13 @@ class WithdrawalQuote:
 def quote_withdrawal(
     *, contract: Contract, kind: str, received_on: date, service: Service | None = None
 ) -> WithdrawalQuote:
-    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.PROPOSED):
+    if not contract.is_withdrawable:
         raise ValidationError(_("Questo contratto non è attivo: non si può recedere."))
     if service is not None and service.contract_id != contract.pk:
         raise ValidationError(_("Il servizio non appartiene a questo contratto."))
     if service is not None and service.status != Service.Status.ACTIVE:
         raise ValidationError(_("Questo servizio non è attivo o è già in disattivazione."))
-    if (
-        kind == WithdrawalRequest.Kind.SWITCH
-        and service is not None
-        and service.kind not in Service.ENERGY_KINDS
-    ):
+    if kind == WithdrawalRequest.Kind.SWITCH and service is not None and not service.is_energy:
         # A switch date by the 10th of the month is an energy rule; a line moves with its migration code.
         kind_rule = "deactivation"
     else:
@@ -265,13 +276,11 @@ def _send_withdrawal_receipt(withdrawal: WithdrawalRequest) -> None:
     context = letter_context(
         customer, contract, document_date=withdrawal.received_on, withdrawal=withdrawal, quote=quote
     )
-    notify(
-        customer=customer,
-        template_key="withdrawal_receipt",
-        context=context,
-        channels=["email"],
+    _send_letter(
+        customer,
+        "withdrawal_receipt",
+        context,
         dedupe_key=f"contracts.withdrawal:{withdrawal.pk}",
-        document=render_pdf("pdf/withdrawal_receipt.html", context, language=customer.language),
         document_name=f"ricevuta-recesso-{contract.number}.pdf",
         about=withdrawal,
     )
@@ -283,17 +292,14 @@ def cancel_for_cooling_off(
 ) -> WithdrawalRequest:
     """Ripensamento: within 14 days of conclusion of a distance/off-premises contract, no charges."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    last_day = contract.cooling_off_last_day
     if not contract.is_distance_or_off_premises:
         raise ValidationError(
             _("Il ripensamento vale per i contratti conclusi a distanza o fuori dai negozi.")
         )
-    if contract.accepted_on is None or contract.status in (
-        Contract.Status.CANCELLED,
-        Contract.Status.TERMINATED,
-    ):
+    if last_day is None:
         raise ValidationError(_("Questo contratto non può essere annullato."))
-    last_day = deadlines.cooling_off_last_day(contract.accepted_on)
-    if requested_on > last_day:
+    if contract.cooling_off_open_until(requested_on) is None:
         raise ValidationError(
             _("Il periodo di ripensamento è terminato il %(day)s.") % {"day": last_day.strftime("%d/%m/%Y")}
         )
@@ -339,7 +345,7 @@ def deactivate_service_on_date(service: Service, *, today: date) -> None:
     service.deactivated_on = service.deactivates_on
     service.save(update_fields=["status", "deactivated_on"])
     contract = service.contract
-    if service.kind in Service.ENERGY_KINDS and not contract.has_active_energy:
+    if service.is_energy and not contract.has_active_energy:
         contract.services.filter(kind=Service.Kind.TELECONSULTO, status=Service.Status.ACTIVE).update(
             status=Service.Status.DEACTIVATED, deactivated_on=service.deactivates_on
         )
@@ -357,19 +363,14 @@ def withdraw_as_supplier(*, contract: Contract, sent_on: date, by=None) -> Withd
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status != Contract.Status.ACTIVE:
         raise ValidationError(_("Il fornitore può recedere solo da un contratto attivo."))
-    kinds = set(
-        contract.services.filter(status__in=[Service.Status.ACTIVE, Service.Status.PENDING]).values_list(
-            "kind", flat=True
-        )
-    )
-    if not kinds:
+    live = list(contract.services.filter(status__in=[Service.Status.ACTIVE, Service.Status.PENDING]))
+    if not live:
         raise ValidationError(_("Il contratto non ha servizi attivi."))
-    energy = kinds & set(Service.ENERGY_KINDS)
     received_on = deadlines.presumed_receipt(sent_on)
     dates = []
-    if energy:
+    if any(service.is_energy for service in live):
         dates.append(deadlines.supplier_withdrawal_effective("energy", received_on))
-    if kinds - energy:
+    if not all(service.is_energy for service in live):
         # Communications notices go by e-mail: received the day they are sent (CG 3.6).
         dates.append(deadlines.supplier_withdrawal_effective("communications", sent_on))
     effective_on = max(dates)
@@ -431,7 +432,16 @@ def start_condition_change(
     ConditionChangeNotice.objects.bulk_create(
         ConditionChangeNotice(change=change, contract=contract, due_on=sent_on) for contract in contracts
     )
+    _start_condition_change_notices()
     return change
+
+
+def _start_condition_change_notices() -> None:
+    from contracts.tasks import CONDITION_CHANGE_NOTICES  # here: contracts.tasks imports this module
+
+    # The notices are rows the sweep sends (every few minutes); start it now rather than wait, once the
+    # change is committed. robust: a broker outage only delays them until the next scheduled run.
+    transaction.on_commit(lambda: run_sweep.delay(CONDITION_CHANGE_NOTICES.name), robust=True)
 
 
 def send_condition_change_notice(notice: ConditionChangeNotice, *, today: date) -> None:
@@ -448,13 +458,11 @@ def send_condition_change_notice(notice: ConditionChangeNotice, *, today: date) 
     context = letter_context(
         customer, contract, document_date=today, change=change, notice=notice, sent_on=today
     )
-    notify(
-        customer=customer,
-        template_key="condition_change",
-        context=context,
-        channels=["email"],
+    _send_letter(
+        customer,
+        "condition_change",
+        context,
         dedupe_key=f"contracts.condition_change:{change.pk}:{contract.pk}",
-        document=render_pdf("pdf/condition_change.html", context, language=customer.language),
         document_name=f"variazione-condizioni-{contract.number}.pdf",
         about=notice,
     )
@@ -476,22 +484,18 @@ def open_price_change_withdrawal(contract: Contract, *, today: date) -> Conditio
 # ---------------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def update_contact_details(*, customer: Customer, changes: dict, now: datetime) -> Customer:
-    """Phone, PEC, reply address, language and consents, as the customer edits them in the portal.
-
-    The health-data consent (GDPR art. 9) cannot be revoked while Teleconsulto Medico is on a contract: the
-    service cannot work without it. When it was given is part of the consent record."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    had_consent = customer.health_data_consent
-    for name, value in changes.items():
-        setattr(customer, name, value)
+def check_health_data_consent(*, customer: Customer, consent: bool) -> None:
+    """The health-data consent (GDPR art. 9) cannot be revoked while Teleconsulto Medico is on one of the
+    customer's contracts, active or being activated: the service cannot work without it (CP Teleconsulto
+    2.1). The customer's contact-details page and the staff's customer page both refuse it here."""
+    if not customer.health_data_consent or consent:
+        return
     teleconsulto_on = Service.objects.filter(
         contract__customer=customer,
         kind=Service.Kind.TELECONSULTO,
         status__in=[Service.Status.ACTIVE, Service.Status.PENDING],
     ).exists()
-    if had_consent and not customer.health_data_consent and teleconsulto_on:
+    if teleconsulto_on:
         raise ValidationError(
             {
                 "health_data_consent": _(
@@ -500,12 +504,39 @@ def update_contact_details(*, customer: Customer, changes: dict, now: datetime) 
                 )
             }
         )
+
+
+def _record_health_data_consent(customer: Customer, *, had_consent: bool, now: datetime) -> None:
+    """When the consent was given is part of the consent record (GDPR art. 7.1); revoked, it has none."""
     if customer.health_data_consent and not had_consent:
         customer.health_data_consent_at = now
     elif not customer.health_data_consent:
         customer.health_data_consent_at = None
+
+
+@transaction.atomic
+def create_customer(*, customer: Customer, now: datetime) -> Customer:
+    """A new customer record, as staff enter it in admin."""
+    _record_health_data_consent(customer, had_consent=False, now=now)
     customer.full_clean()
-    # Only what the customer edits: staff may be changing the rest of the record at the same time.
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def update_customer(*, customer: Customer, changes: dict, now: datetime) -> Customer:
+    """Change a customer's record: the contact details and consents the customer edits in the portal, or
+    whatever staff change in admin. `changes` maps field names to their new values."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    had_consent = customer.health_data_consent
+    check_health_data_consent(
+        customer=customer, consent=changes.get("health_data_consent", customer.health_data_consent)
+    )
+    for name, value in changes.items():
+        setattr(customer, name, value)
+    _record_health_data_consent(customer, had_consent=had_consent, now=now)
+    customer.full_clean()
+    # Only the fields changed: someone else (staff, the customer) may be changing the rest at the same time.
     customer.save(update_fields=[*changes, "health_data_consent_at"])
     return customer
 
@@ -546,9 +577,7 @@ def submit_self_reading(*, service: Service, value: int, read_on: date, by) -> M
                         "La lettura non sembra plausibile: corrisponde a un consumo di oltre %(max)s al giorno "
                         "dall'ultima lettura. Controlla le cifre (senza decimali)."
                     )
-                    % {
-                        "max": f"{_max_daily_consumption(service):.0f} {'kWh' if service.kind == Service.Kind.ELECTRICITY else 'Smc'}"
-                    }
+                    % {"max": f"{_max_daily_consumption(service):.0f} {service.meter_unit}"}
                 }
             )
     return MeterReading.objects.create(

@@ -46,8 +46,8 @@ def contract_detail(request, number):
     context = {
         "contract": contract,
         **selectors.contract_page_data(contract),
-        "can_withdraw": selectors.is_withdrawable(contract),
-        "cooling_off_until": selectors.cooling_off_open_until(contract, today=day),
+        "can_withdraw": contract.is_withdrawable,
+        "cooling_off_until": contract.cooling_off_open_until(day),
         "price_change": services.open_price_change_withdrawal(contract, today=day),
     }
     return render(request, "contracts/detail.html", context)
@@ -58,7 +58,7 @@ def contract_detail(request, number):
 def supply(request, number, service_id):
     contract = _own_contract(request, number)
     service = get_object_or_404(contract.services.filter(kind__in=Service.METERED_KINDS), pk=service_id)
-    unit = selectors.reading_unit(service)
+    unit = service.meter_unit
     form = SelfReadingForm(request.POST if request.method == "POST" else None, today=today(), unit=unit)
     if form.is_bound and form.is_valid():
         try:
@@ -108,7 +108,7 @@ def withdraw(request, number):
     """Step 1: what and how. A valid choice shows step 2, the quote to confirm."""
     contract = _own_contract(request, number)
     form = WithdrawalForm(request.POST if request.method == "POST" else None, contract=contract)
-    if selectors.is_withdrawable(contract) and form.is_bound and form.is_valid():
+    if contract.is_withdrawable and form.is_bound and form.is_valid():
         try:
             quote = services.quote_withdrawal(
                 contract=contract,
@@ -134,7 +134,7 @@ def withdraw_confirm(request, number):
     """Step 2: the customer confirms. The quote is computed again: posted dates are never trusted."""
     contract = _own_contract(request, number)
     form = WithdrawalForm(request.POST, contract=contract)
-    if not selectors.is_withdrawable(contract) or not form.is_valid():
+    if not contract.is_withdrawable or not form.is_valid():
         return _withdrawal_form(request, contract, form)
     try:
         withdrawal = services.request_withdrawal(
@@ -155,7 +155,7 @@ def _withdrawal_form(request, contract, form):
     context = {
         "contract": contract,
         "form": form,
-        "can_withdraw": selectors.is_withdrawable(contract),
+        "can_withdraw": contract.is_withdrawable,
         "price_change": services.open_price_change_withdrawal(contract, today=today()),
     }
     return render(request, "contracts/withdrawal_form.html", context)
@@ -188,7 +188,7 @@ def cooling_off(request, number):
             return redirect("contracts:withdrawal_done", number=contract.number, pk=withdrawal.pk)
     context = {
         "contract": contract,
-        "last_day": selectors.cooling_off_open_until(contract, today=day),
+        "last_day": contract.cooling_off_open_until(day),
         "errors": errors,
     }
     return render(request, "contracts/cooling_off.html", context)
@@ -203,7 +203,7 @@ def contact_details(request):
     form = ContactDetailsForm(request.POST if request.method == "POST" else None, instance=customer)
     if form.is_bound and form.is_valid():
         try:
-            services.update_contact_details(
+            services.update_customer(
                 customer=customer,
                 changes={name: form.cleaned_data[name] for name in form.Meta.fields},
                 now=timezone.now(),

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,25 +20,10 @@ from contracts.models import (
 from portal import deadlines, roles
 from portal.lib.dates import ROME, rome_date
 from portal.notifications.models import Communication
-from tests.factories import ContractFactory, CustomerFactory, ServiceFactory, UserFactory, active_contract
+from tests.contracts.admin_helpers import CHANGELIST, form_data, run_action, staff_client
+from tests.factories import ContractFactory, CustomerFactory, ServiceFactory, active_contract
 
-pytestmark = pytest.mark.django_db
-
-CHANGELIST = "admin:contracts_contract_changelist"
-
-
-@pytest.fixture(autouse=True)
-def outbox(settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    mail.outbox = []
-
-
-def staff_client(client, role):
-    user = UserFactory(email=f"{role.split()[0].lower()}@optima.example", is_staff=True)
-    user.groups.add(roles.sync_roles()[role])
-    client.force_login(user)
-    return client, user
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox")]
 
 
 @pytest.fixture
@@ -55,19 +39,6 @@ def listed(client, **params):
     response = client.get(reverse(CHANGELIST), params)
     assert response.status_code == 200
     return {contract.number for contract in response.context_data["cl"].queryset}
-
-
-def run_action(client, action, contracts, **data):
-    return client.post(
-        reverse(CHANGELIST),
-        {
-            "action": action,
-            "_selected_action": [contract.pk for contract in contracts],
-            "index": 0,
-            "select_across": 0,
-            **data,
-        },
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -240,7 +211,7 @@ def test_saving_the_change_page_does_not_overwrite_dates_set_by_the_services(bil
     contract = active_contract(activated_on=date(2026, 2, 15))
     url = reverse("admin:contracts_contract_change", args=[contract.pk])
     page = client.get(url)
-    data = _form_data(page)
+    data = form_data(page)
     data["renewal_offer_name"] = "Optima Super Casa 2027"
     data["security_deposit"] = "100.00"
     # The sweep sends the notice while the page is open: what it announced stays as it was.
@@ -253,27 +224,6 @@ def test_saving_the_change_page_does_not_overwrite_dates_set_by_the_services(bil
     assert contract.renewal_offer_name == "" and contract.renewal_notice_sent_on == today()
     assert contract.security_deposit == Decimal("100.00")
     assert contract.period_start == date(2026, 3, 1)
-
-
-def _form_data(response):
-    """The change form's current values, as a browser would post them back."""
-    form = response.context_data["adminform"].form
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None or value is False:
-            continue
-        data[name] = value
-    for formset in response.context_data["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        for name in management.fields:
-            data[f"{management.prefix}-{name}"] = management[name].value()
-        for inline_form in formset.formset.forms:
-            for name in inline_form.fields:
-                value = inline_form[name].value()
-                if value is not None and value is not False:
-                    data[inline_form.add_prefix(name)] = value
-    return data
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -497,6 +447,18 @@ def test_bad_action_input_is_a_form_error(billing):
     assert not WithdrawalRequest.objects.exists() and not ConditionChange.objects.exists()
 
 
+def test_the_cooling_off_action_asks_when_the_customer_sent_it(billing):
+    client, _user = billing
+    contract = active_contract()
+
+    form_page = run_action(client, "register_cooling_off", [contract])
+    refused = run_action(client, "register_cooling_off", [contract], apply="1", sent_on="ieri")
+
+    assert 'name="sent_on"' in form_page.content.decode() and "art. 52" in form_page.content.decode()
+    assert refused.status_code == 200 and "sent_on" in refused.context_data["form"].errors
+    assert not WithdrawalRequest.objects.exists()
+
+
 def test_staff_activate_a_service_and_the_contract_period_starts(billing):
     client, user = billing
     contract = ContractFactory()
@@ -573,7 +535,7 @@ def test_staff_record_when_a_customer_gives_the_health_data_consent(billing, ali
     url = reverse("admin:contracts_customer_change", args=[alice.pk])
     page = client.get(url)
     assert "Indirizzo per le risposte scritte" in page.content.decode()
-    data = _form_data(page)
+    data = form_data(page)
     data["health_data_consent"] = "on"
     data["user"] = alice.user_id
 

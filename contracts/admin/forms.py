@@ -1,4 +1,4 @@
-"""The intermediate forms of the contract admin actions: they collect what a service needs, nothing more."""
+"""The intermediate forms of the contract admin: they collect what a service needs, nothing more."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -12,6 +12,22 @@ def _date_field(label, **kwargs):
     return forms.DateField(
         label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
     )
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The customer page (admin adds the model and the fields): the consents follow the same rule as on the
+    customer's own page."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and "health_data_consent" in cleaned:
+            try:
+                services.check_health_data_consent(
+                    customer=self.instance, consent=cleaned["health_data_consent"]
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
 
 
 class CustomerWithdrawalForm(forms.Form):
@@ -55,6 +71,18 @@ class CustomerWithdrawalForm(forms.Form):
         if cleaned.get("service") is not None and self.contract_count > 1:
             self.add_error("service", _("Per un recesso parziale seleziona un solo contratto."))
         return cleaned
+
+
+class CoolingOffForm(forms.Form):
+    """A customer's cooling-off (ripensamento) sent by letter, PEC or e-mail, or declared on the phone."""
+
+    sent_on = _date_field(
+        _("Inviato dal cliente il"),
+        help_text=_(
+            "Conta la data di invio: il ripensamento vale se il cliente lo invia entro 14 giorni dalla "
+            "conclusione di un contratto a distanza o fuori dai negozi (Codice del Consumo, artt. 52 e 54)."
+        ),
+    )
 
 
 class SupplierWithdrawalForm(forms.Form):
