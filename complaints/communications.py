@@ -7,6 +7,7 @@ reached by e-mail at the address they gave.
 
 from django.utils import timezone
 
+from complaints import selectors
 from complaints.models import Complaint, ComplaintEvent
 from portal.lib.dates import rome_date
 from portal.lib.pdf import render_pdf
@@ -74,6 +75,15 @@ def reply_context(complaint: Complaint) -> dict:
 def render_reply_letter(complaint: Complaint, language: str | None = None) -> bytes:
     """The reasoned reply letter; staff preview it before sending with the same function."""
     return render_pdf("pdf/complaint_reply.html", reply_context(complaint), language=language)
+
+
+def render_reply_preview(complaint: Complaint, *, today) -> bytes:
+    """The letter of a reply not sent yet as it would leave today, with the indemnity it would grant (the
+    amount is set on this copy of the case only: nothing is saved)."""
+    if complaint.answered_on is None:
+        complaint.indemnity_amount = selectors.indemnity_due(complaint, answered_on=today)
+    language = complaint.customer.language if complaint.customer else None
+    return render_reply_letter(complaint, language)
 
 
 def reply(complaint: Complaint):

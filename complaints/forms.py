@@ -43,18 +43,6 @@ KIND_HELP = {
 }
 
 
-def effective_kind(kind: str, service: Service | None) -> str:
-    """Complaints about communications services (fibre, mobile) follow AGCOM 255/24/CONS, the others ARERA's
-    TIQV: the supply decides, whatever the sender ticked. Information requests stay what they are."""
-    if kind == Complaint.Kind.INFORMATION_REQUEST or service is None:
-        return kind
-    if service.kind in selectors.COMMUNICATION_SERVICE_KINDS:
-        return Complaint.Kind.TELECOM_COMPLAINT
-    if kind == Complaint.Kind.TELECOM_COMPLAINT:
-        return Complaint.Kind.COMPLAINT
-    return kind
-
-
 def _kind_choices(kinds, *, today: date):
     """Each kind with the time we have to answer it (the standard in force today) and what it is for."""
     choices = []
@@ -253,15 +241,13 @@ class ComplaintForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        contract, service = cleaned.get("supply") or (None, None)
+        contract, _service = cleaned.get("supply") or (None, None)
         invoice = cleaned.get("invoice")
         if invoice is not None and contract is not None and invoice.contract_id != contract.pk:
             self.add_error(
                 "invoice",
                 _("La bolletta n. %(number)s non è del contratto scelto.") % {"number": invoice.number},
             )
-        if cleaned.get("kind"):
-            cleaned["kind"] = effective_kind(cleaned["kind"], service)
         return cleaned
 
 

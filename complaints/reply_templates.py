@@ -19,9 +19,8 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 
-from complaints import deadlines
+from complaints import deadlines, selectors
 from complaints.models import Complaint
-from contracts.models import Service
 
 PLACEHOLDER = "[da completare"
 
@@ -140,12 +139,6 @@ def _day(value) -> str:
     return date_format(value, "d/m/Y")
 
 
-def is_telecom(complaint: Complaint) -> bool:
-    if complaint.kind == Complaint.Kind.TELECOM_COMPLAINT:
-        return True
-    return complaint.service is not None and complaint.service.kind in Service.COMMUNICATION_KINDS
-
-
 def _invoice_wording(complaint: Complaint) -> str:
     invoice = complaint.invoice
     if invoice is not None and invoice.number:
@@ -175,7 +168,7 @@ def draft_complaint(complaint: Complaint) -> str:
 
 
 def draft_checks(complaint: Complaint) -> str:
-    table = _TELECOM_DOCUMENTS if is_telecom(complaint) else {}
+    table = _TELECOM_DOCUMENTS if selectors.is_communications_case(complaint) else {}
     documents = table.get(complaint.topic) or _TOPIC_DOCUMENTS[complaint.topic]
     contract = f" n. {complaint.contract.number}" if complaint.contract is not None else ""
     lines = [
@@ -230,7 +223,7 @@ def draft_conclusions(complaint: Complaint, outcome: str = OPEN) -> str:
 
 def draft_rights(complaint: Complaint) -> str:
     supplier = settings.SUPPLIER
-    if is_telecom(complaint):
+    if selectors.is_communications_case(complaint):
         conciliation = (
             "Se questa risposta non La soddisfa, può chiedere gratuitamente un tentativo di conciliazione "
             "al Co.re.com della Sua regione sulla piattaforma Conciliaweb dell'AGCOM "
@@ -263,6 +256,11 @@ def draft(complaint: Complaint, outcome: str = OPEN) -> ReplyDraft:
         conclusions=draft_conclusions(complaint, outcome),
         rights=draft_rights(complaint),
     )
+
+
+def unfinished_sections_of(complaint: Complaint) -> list[str]:
+    """The headings of the case's reply sections still to complete."""
+    return unfinished_sections({name: getattr(complaint, name) for name in SECTION_FIELDS})
 
 
 def unfinished_sections(values: dict[str, str]) -> list[str]:

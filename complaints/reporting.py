@@ -206,6 +206,11 @@ REGISTER_COLUMNS = [
 YES, NO = "SI", "NO"
 
 
+def default_register_period(*, today: date) -> tuple[date, date]:
+    """The register's export offers the last calendar year, the period of the annual report to ARERA."""
+    return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+
+
 def register_queryset(*, date_from: date, date_to: date) -> QuerySet[Complaint]:
     """Every case received between the two dates (both included), in order of receipt."""
     return (

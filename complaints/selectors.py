@@ -7,13 +7,16 @@ found (404). Internal events and internal attachments never leave this module.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice
@@ -21,7 +24,7 @@ from complaints import deadlines
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from contracts.models import Contract, Customer, Service
 from contracts.selectors import contract_documents, customer_of
-from portal.lib.dates import add_months, days_between
+from portal.lib.dates import add_days, add_months, days_between
 from portal.notifications.models import Communication
 
 __all__ = ["customer_of"]
@@ -359,3 +362,152 @@ def is_communications_case(complaint: Complaint) -> bool:
     if complaint.kind == Complaint.Kind.TELECOM_COMPLAINT:
         return True
     return complaint.service is not None and complaint.service.kind in COMMUNICATION_SERVICE_KINDS
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Staff work: the register's deadline views, who can be given a case, what can be done with it
+# ---------------------------------------------------------------------------------------------------------
+
+# "Due soon": the cases whose answer-by date is at most this many days away.
+DUE_SOON_DAYS = 5
+
+
+def overdue(complaints: QuerySet[Complaint], *, today: date) -> QuerySet[Complaint]:
+    """Still unanswered after their answer-by date."""
+    return complaints.filter(answered_on__isnull=True, answer_due_on__lt=today)
+
+
+def due_soon(complaints: QuerySet[Complaint], *, today: date) -> QuerySet[Complaint]:
+    """Unanswered, due today or within DUE_SOON_DAYS."""
+    return complaints.filter(
+        answered_on__isnull=True,
+        answer_due_on__gte=today,
+        answer_due_on__lte=add_days(today, DUE_SOON_DAYS),
+    )
+
+
+def answered_late(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    return complaints.filter(answered_on__gt=F("answer_due_on"))
+
+
+def days_answered_late(complaint: Complaint) -> int:
+    """How many days after the answer-by date the reply left: 0 when on time or not sent yet."""
+    if complaint.answered_on is None:
+        return 0
+    return max(days_between(complaint.answer_due_on, complaint.answered_on), 0)
+
+
+def complaint_staff():
+    """Who can be given a case: active staff allowed to work complaints."""
+    permission = Q(
+        groups__permissions__codename="change_complaint",
+        groups__permissions__content_type__app_label="complaints",
+    ) | Q(
+        user_permissions__codename="change_complaint",
+        user_permissions__content_type__app_label="complaints",
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | permission)
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+# What staff can do with a case; the services refuse the rest (an answered case is no longer worked).
+OPEN_CASE_OPERATIONS = (
+    "assign",
+    "assign_to_me",
+    "note",
+    "ask_customer",
+    "reclassify",
+    "exclusion",
+    "reply_draft",
+    "send_reply",
+)
+
+
+def staff_operations(complaint: Complaint) -> list[str]:
+    """The operations offered on the case page, by where the case stands."""
+    operations = ["reply_preview", "attach"]
+    if complaint.is_open:
+        return [*operations, *OPEN_CASE_OPERATIONS]
+    operations.append("note")
+    if complaint.status == Complaint.Status.ANSWERED:
+        operations.append("close")
+    return operations
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The automatic indemnity: what a reply grants, and why none is due
+# ---------------------------------------------------------------------------------------------------------
+
+
+def indemnity_due(complaint: Complaint, *, answered_on: date) -> Decimal | None:
+    """The automatic indemnity a reply sent on `answered_on` grants, None when none is due: a late reply to a
+    kind with indemnities, to an identified customer, unless staff recorded an exclusion (TIQV art. 18, 20).
+
+    `services.send_reply` grants this amount; the case page and the letter preview show it beforehand."""
+    if complaint.indemnity_exclusion or complaint.customer_id is None:
+        return None
+    amount = deadlines.indemnity_amount(
+        complaint.kind,
+        complaint.received_on,
+        max(answered_on, complaint.received_on),
+        complaint.four_monthly_billing,
+    )
+    return amount or None
+
+
+class Indemnity(enum.StrEnum):
+    GRANTED = "granted"  # answered late: the amount was credited
+    IF_SENT_TODAY = "if_sent_today"  # open and late: what a reply sent today would grant
+    NONE_IF_ON_TIME = "none_if_on_time"  # open: none while the reply leaves by the answer-by date
+    EXCLUDED = "excluded"  # staff recorded an exclusion
+    ON_TIME = "on_time"  # answered within the answer-by date
+    NOT_PROVIDED = "not_provided"  # the kind has no automatic indemnity
+    NOT_A_CUSTOMER = "not_a_customer"  # the sender is not an identified customer
+
+
+@dataclass(frozen=True)
+class IndemnityOutlook:
+    """Where the case stands on the automatic indemnity, and the figures behind it."""
+
+    status: Indemnity
+    base: Decimal  # the base in force on the receipt date
+    amount: Decimal | None = None  # granted, or what a reply sent today would grant
+    band: int = 0  # the multiplier of the base
+    days_to_answer: int | None = None  # granted: days from receipt to the reply
+
+
+def indemnity_outlook(complaint: Complaint, *, today: date) -> IndemnityOutlook:
+    """The indemnity granted on an answered case (or why none was), on an open one what a reply sent today
+    would grant (or why none would)."""
+    base = deadlines.indemnity_base(complaint.received_on)
+    indemnified_kind = complaint.kind in deadlines.INDEMNIFIED_KINDS
+    if complaint.answered_on is None:
+        amount = indemnity_due(complaint, answered_on=today)
+        if amount:
+            band = deadlines.indemnity_band(
+                complaint.kind, complaint.received_on, today, complaint.four_monthly_billing
+            )
+            return IndemnityOutlook(Indemnity.IF_SENT_TODAY, base, amount, band)
+        if not indemnified_kind:
+            return IndemnityOutlook(Indemnity.NOT_PROVIDED, base)
+        if complaint.indemnity_exclusion:
+            return IndemnityOutlook(Indemnity.EXCLUDED, base)
+        return IndemnityOutlook(Indemnity.NONE_IF_ON_TIME, base)
+    if complaint.indemnity_amount:
+        band = deadlines.indemnity_band(
+            complaint.kind, complaint.received_on, complaint.answered_on, complaint.four_monthly_billing
+        )
+        days = days_between(complaint.received_on, complaint.answered_on)
+        return IndemnityOutlook(Indemnity.GRANTED, base, complaint.indemnity_amount, band, days)
+    if complaint.indemnity_exclusion:
+        return IndemnityOutlook(Indemnity.EXCLUDED, base)
+    if complaint.answered_on <= complaint.answer_due_on:
+        return IndemnityOutlook(Indemnity.ON_TIME, base)
+    if not indemnified_kind:
+        return IndemnityOutlook(Indemnity.NOT_PROVIDED, base)
+    return IndemnityOutlook(Indemnity.NOT_A_CUSTOMER, base)

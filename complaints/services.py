@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from billing import dunning
 from billing.models import Credit
 from billing.services import grant_indemnity
-from complaints import communications, deadlines, staff_alerts
+from complaints import communications, deadlines, reply_templates, selectors, staff_alerts
 from complaints.models import Complaint, ComplaintAttachment, ComplaintCounter, ComplaintEvent
 from contracts.models import Contract, Customer, Service
 from portal.lib.dates import add_days
@@ -38,6 +38,18 @@ def _set_clock(complaint: Complaint) -> None:
     complaint.reminder_due_on = add_days(due, -REMINDER_DAYS_BEFORE)
     complaint.overdue_on = add_days(due, 1)
     complaint.conciliation_due_on = deadlines.conciliation_available_on(complaint.sent_on)
+
+
+def effective_kind(kind: str, service: Service | None) -> str:
+    """Complaints about communications services (fibre, mobile) follow AGCOM 255/24/CONS, the others ARERA's
+    TIQV: the supply decides, whatever the sender ticked. Information requests stay what they are."""
+    if kind == Complaint.Kind.INFORMATION_REQUEST or service is None:
+        return kind
+    if service.kind in selectors.COMMUNICATION_SERVICE_KINDS:
+        return Complaint.Kind.TELECOM_COMPLAINT
+    if kind == Complaint.Kind.TELECOM_COMPLAINT:
+        return Complaint.Kind.COMPLAINT
+    return kind
 
 
 @transaction.atomic
@@ -67,7 +79,9 @@ def file_complaint(
     """Register a complaint or request. Online and e-mail ones are received on the day they are sent.
 
     A complaint whose supply cannot be identified is handled as an information request, and the reply asks
-    for what is missing; when in doubt it stays a complaint (REGULATION.md). The same submission token
+    for what is missing; when in doubt it stays a complaint (REGULATION.md). One about a communications
+    service is AGCOM's, one about energy ARERA's, whatever kind was ticked (`effective_kind`): the same for
+    the online forms and for staff registering a letter or a call. The same submission token
     returns the case already filed (double click, retry). The public form passes
     `reference_identifies_supply=False` when the POD/PDR or customer code the sender typed matched none of
     ours: the reference is kept on the case as written, but it does not identify the supply.
@@ -81,6 +95,7 @@ def file_complaint(
         contract = service.contract
     if contract is not None and customer is None:
         customer = contract.customer
+    kind = effective_kind(kind, service)
     identified_supply = (
         service is not None
         or contract is not None
@@ -205,13 +220,18 @@ def validate_attachment(upload: UploadedFile) -> str:
     return content_type
 
 
+@transaction.atomic
 def attach(
-    *, complaint: Complaint, upload: UploadedFile, by=None, event=None, internal=False
+    *, complaint: Complaint, upload: UploadedFile, by=None, event=None, internal=False, note: str = ""
 ) -> ComplaintAttachment:
+    """Add a document to the case; staff may describe it in a `note`, kept as an internal note."""
     content_type = validate_attachment(upload)
     if complaint.attachments.filter(internal=False).count() >= MAX_ATTACHMENTS and not internal:
         raise _too_many_attachments()
-    return _store_attachment(complaint, upload, content_type, by=by, event=event, internal=internal)
+    attachment = _store_attachment(complaint, upload, content_type, by=by, event=event, internal=internal)
+    if note:
+        add_note(complaint=complaint, text=f"Allegato «{attachment.original_name}»: {note}", by=by)
+    return attachment
 
 
 def _check_new_attachments(uploads: Iterable[UploadedFile]) -> list[tuple[UploadedFile, str]]:
@@ -345,26 +365,40 @@ def exclude_indemnity(*, complaint: Complaint, exclusion: str, reason: str, by) 
 
 
 @transaction.atomic
-def send_reply(*, complaint: Complaint, answered_on: date, by) -> Complaint:
-    """Send the reasoned reply: the sending date stops the clock. A late reply creates the indemnity credit."""
+def restart_reply(*, complaint: Complaint, outcome: str = reply_templates.OPEN) -> Complaint:
+    """Replace the four sections of the reply with the template's draft for `outcome`."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    if not complaint.is_open:
+        raise ValidationError(_("La risposta è già stata inviata."))
+    for name, value in reply_templates.draft(complaint, outcome).as_fields().items():
+        setattr(complaint, name, value)
+    complaint.save(update_fields=list(reply_templates.SECTION_FIELDS))
+    return complaint
+
+
+@transaction.atomic
+def send_reply(*, complaint: Complaint, answered_on: date, by, delay_cause: str = "") -> Complaint:
+    """Send the reasoned reply: the sending date stops the clock. A late reply creates the indemnity credit.
+
+    Every section must be written, with no "[da completare: …]" left; `delay_cause`, when given, is recorded
+    for the register as why the reply left late."""
     complaint = _open_case(complaint)
-    sections = [
-        complaint.reply_complaint,
-        complaint.reply_checks,
-        complaint.reply_conclusions,
-        complaint.reply_rights,
-    ]
-    if not all(section.strip() for section in sections):
+    if not all(getattr(complaint, name).strip() for name in reply_templates.SECTION_FIELDS):
         raise ValidationError(_("La risposta motivata deve avere tutte e quattro le sezioni."))
+    unfinished = reply_templates.unfinished_sections_of(complaint)
+    if unfinished:  # a "[da completare: …]" of the template left in
+        raise ValidationError(
+            _("Completa la risposta prima di inviarla: %(sections)s.") % {"sections": ", ".join(unfinished)}
+        )
     if answered_on < complaint.received_on:
         raise ValidationError(_("La risposta non può precedere la ricezione del reclamo."))
+    if delay_cause.strip():
+        complaint.delay_cause = delay_cause.strip()
     complaint.answered_on = answered_on
     complaint.status = Complaint.Status.ANSWERED
     complaint.reminder_due_on = None
-    amount = deadlines.indemnity_amount(
-        complaint.kind, complaint.received_on, answered_on, complaint.four_monthly_billing
-    )
-    if amount and not complaint.indemnity_exclusion and complaint.customer is not None:
+    amount = selectors.indemnity_due(complaint, answered_on=answered_on)
+    if amount:
         complaint.indemnity_amount = amount
         complaint.indemnity_credit = grant_indemnity(
             customer=complaint.customer,

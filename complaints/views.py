@@ -43,7 +43,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from billing.selectors import pdf_filename
 from complaints import selectors, services, tasks
-from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm, effective_kind
+from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm
 from complaints.models import Complaint
 from portal.lib.dates import rome_date
 from portal.lib.pdf import render_pdf
@@ -525,7 +525,7 @@ def _file_public(request, form: PublicComplaintForm, day: date) -> Complaint | N
     who = selectors.identify_sender(tax_id=data["tax_id"], reference=data["supply_reference"])
     try:
         complaint = services.file_complaint(
-            kind=effective_kind(data["kind"], who.service),
+            kind=data["kind"],
             topic=data["topic"],
             channel=Complaint.Channel.PUBLIC_FORM,
             description=data["description"],

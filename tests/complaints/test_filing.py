@@ -14,9 +14,9 @@ from billing.models import InvoiceLine
 from billing.services import LineSpec
 from complaints import deadlines, views
 from complaints.models import Complaint
-from contracts.models import Service
 from portal.notifications.models import Communication
-from tests.factories import ServiceFactory, UserFactory, active_contract
+from tests.complaints.lines import fibre_line
+from tests.factories import UserFactory, active_contract
 from tests.pdf_utils import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -209,15 +209,7 @@ def test_six_attachments_are_refused(alice_client, service, on):
 
 
 def test_a_complaint_about_fibre_is_an_agcom_complaint(alice_client, contract, on):
-    fibre = ServiceFactory(
-        contract=contract,
-        kind=Service.Kind.FIBRE,
-        pod="",
-        power_kw=None,
-        line_number="0811234567",
-        fibre_technology="FTTH",
-        status=Service.Status.ACTIVE,
-    )
+    fibre = fibre_line(contract)
     file_it(alice_client, fibre, kind="complaint", topic="qualita_commerciale")
     assert Complaint.objects.get().kind == Complaint.Kind.TELECOM_COMPLAINT
 

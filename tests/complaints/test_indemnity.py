@@ -12,7 +12,8 @@ from billing.services import INDEMNITY_WORDING
 from complaints import deadlines, services
 from complaints.models import Complaint, ComplaintEvent
 from portal.lib.dates import add_days
-from tests.factories import active_contract
+from tests.complaints.lines import mobile_line
+from tests.factories import ContractFactory, active_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,8 @@ OFFER = "Optima Super Casa Smart con Teleconsulto Medico"
 
 
 def file(received_on, kind="complaint", contract=None, topic="fatturazione"):
-    """A complaint filed online (sent and received the same day) on an electricity supply."""
+    """A complaint filed online (sent and received the same day) on the contract's supply (electricity unless
+    `contract` is given)."""
     contract = contract or active_contract()
     return services.file_complaint(
         kind=kind,
@@ -33,6 +35,13 @@ def file(received_on, kind="complaint", contract=None, topic="fatturazione"):
         contract=contract,
         service=contract.services.get(),
     )
+
+
+def mobile_contract():
+    """A contract with one mobile line: what a communications (AGCOM) complaint is about."""
+    contract = ContractFactory()
+    mobile_line(contract)
+    return contract
 
 
 def write_reply(complaint):
@@ -63,7 +72,10 @@ def answer(complaint, on):
     ],
 )
 def test_filing_stores_the_answer_by_date_and_the_sweep_dates(kind, received_on, answer_by):
-    complaint = file(received_on, kind=kind)
+    complaint = file(
+        received_on, kind=kind, contract=mobile_contract() if kind == "telecom_complaint" else None
+    )
+    assert complaint.kind == kind
     assert complaint.answer_due_on == answer_by
     assert complaint.reminder_due_on == add_days(answer_by, -5)
     assert complaint.overdue_on == add_days(answer_by, 1)
@@ -120,9 +132,10 @@ def test_double_billing_is_late_after_20_days_until_2025_and_after_15_from_2026(
 
 def test_information_requests_and_telecom_complaints_earn_no_automatic_indemnity():
     received = date(2026, 3, 2)
-    for kind in ("information_request", "telecom_complaint"):
-        complaint = answer(file(received, kind=kind), add_days(received, 95))
-        assert complaint.indemnity_amount is None
+    # A communications complaint is one about a fibre or mobile line (the supply decides the kind).
+    for kind, contract in (("information_request", None), ("telecom_complaint", mobile_contract())):
+        complaint = answer(file(received, kind=kind, contract=contract), add_days(received, 95))
+        assert (complaint.kind, complaint.indemnity_amount) == (kind, None)
     assert not Credit.objects.exists()
 
 

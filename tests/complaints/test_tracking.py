@@ -21,7 +21,8 @@ from billing.services import LineSpec
 from complaints import communications, selectors, services, views
 from complaints.models import Complaint, ComplaintEvent
 from portal.notifications.services import notify
-from tests.factories import ServiceFactory, active_contract
+from tests.complaints.lines import mobile_line
+from tests.factories import active_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -264,14 +265,7 @@ def test_conciliation_is_offered_40_days_after_sending_without_an_answer(alice_c
 
 
 def test_a_communications_complaint_points_to_conciliaweb(alice_client, contract, alice, on):
-    mobile = ServiceFactory(
-        contract=contract,
-        kind="mobile",
-        pod="",
-        power_kw=None,
-        sim_number="3331234567",
-        iccid="8939000000000000001",
-    )
+    mobile = mobile_line(contract)
     complaint = services.file_complaint(
         kind="telecom_complaint",
         topic="qualita_commerciale",

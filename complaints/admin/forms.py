@@ -2,11 +2,10 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints import reply_templates
+from complaints import reply_templates, selectors
 from complaints.models import Complaint
 from portal.lib.dates import rome_date
 
@@ -31,24 +30,6 @@ def _text_field(label, *, rows=5, **kwargs):
     return forms.CharField(label=label, widget=forms.Textarea(attrs={"rows": rows, "cols": 80}), **kwargs)
 
 
-def complaint_staff():
-    """Who can be given a case: active staff allowed to work complaints."""
-    permission = Q(
-        groups__permissions__codename="change_complaint",
-        groups__permissions__content_type__app_label="complaints",
-    ) | Q(
-        user_permissions__codename="change_complaint",
-        user_permissions__content_type__app_label="complaints",
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | permission)
-        .distinct()
-        .order_by("first_name", "last_name", "email")
-    )
-
-
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
         name = user.get_full_name()
@@ -58,7 +39,8 @@ class StaffChoiceField(forms.ModelChoiceField):
 class ComplaintRegistrationForm(forms.ModelForm):
     """A complaint received by letter, e-mail, PEC or phone, registered by staff.
 
-    Saving it is `services.file_complaint` (see the admin): this form only checks the input."""
+    Its fields are the arguments of `services.file_complaint`, which files the case (see ComplaintAdmin's
+    `save_form`): this form only checks the input."""
 
     class Meta:
         model = Complaint
@@ -162,12 +144,16 @@ class ComplaintRegistrationForm(forms.ModelForm):
         return cleaned
 
 
+class ConfirmForm(forms.Form):
+    """No field: the page itself is the confirmation."""
+
+
 class AssignForm(forms.Form):
     assignee = StaffChoiceField(label=_("Assegna a"), queryset=get_user_model().objects.none())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = complaint_staff()
+        self.fields["assignee"].queryset = selectors.complaint_staff()
 
 
 class NoteForm(forms.Form):
