@@ -33,7 +33,12 @@ def _send(
     return notify(
         **who,
         template_key=template_key,
-        context={"complaint": complaint, **(context or {})},
+        # Which conciliation body the texts name: decided here, never restated in the templates.
+        context={
+            "complaint": complaint,
+            "communications_case": selectors.is_communications_case(complaint),
+            **(context or {}),
+        },
         channels=["email"],
         dedupe_key=dedupe_key,
         document=document(language) if document else None,

@@ -210,7 +210,7 @@ class ComplaintForm(forms.Form):
         else:
             self.fields["supply"].initial = _default_supply(self.services.values())
         kinds = list(CUSTOMER_KINDS)
-        if any(service.kind in selectors.COMMUNICATION_SERVICE_KINDS for service in self.services.values()):
+        if any(service.is_communications for service in self.services.values()):
             kinds.insert(1, Complaint.Kind.TELECOM_COMPLAINT)
         self.fields["kind"].choices = _kind_choices(kinds, today=today)
         self.fields["kind"].initial = Complaint.Kind.COMPLAINT

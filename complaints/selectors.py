@@ -29,9 +29,6 @@ from portal.notifications.models import Communication
 
 __all__ = ["customer_of"]
 
-# The kinds of complaint whose answer is a communications-service matter (AGCOM 255/24/CONS).
-COMMUNICATION_SERVICE_KINDS = frozenset(Service.COMMUNICATION_KINDS)
-
 # Events whose text the customer reads as it was written: messages both ways and staff explanations.
 EVENTS_WITH_TEXT = frozenset(
     {
@@ -361,7 +358,7 @@ def is_communications_case(complaint: Complaint) -> bool:
     """Communications services (fibre, mobile): conciliation through Conciliaweb / Co.re.com, not ARERA."""
     if complaint.kind == Complaint.Kind.TELECOM_COMPLAINT:
         return True
-    return complaint.service is not None and complaint.service.kind in COMMUNICATION_SERVICE_KINDS
+    return complaint.service is not None and complaint.service.is_communications
 
 
 # ---------------------------------------------------------------------------------------------------------

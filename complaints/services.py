@@ -45,7 +45,7 @@ def effective_kind(kind: str, service: Service | None) -> str:
     TIQV: the supply decides, whatever the sender ticked. Information requests stay what they are."""
     if kind == Complaint.Kind.INFORMATION_REQUEST or service is None:
         return kind
-    if service.kind in selectors.COMMUNICATION_SERVICE_KINDS:
+    if service.is_communications:
         return Complaint.Kind.TELECOM_COMPLAINT
     if kind == Complaint.Kind.TELECOM_COMPLAINT:
         return Complaint.Kind.COMPLAINT

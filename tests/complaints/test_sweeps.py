@@ -12,6 +12,7 @@ from complaints.models import Complaint, ComplaintEvent
 from portal import deadlines, roles
 from portal.lib.dates import ROME, add_days
 from portal.notifications.models import Communication
+from tests.complaints.lines import mobile_line
 from tests.factories import UserFactory, active_contract
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def sweep(name, day):
     return deadlines.run_sweep(f"complaints.{name}", now=at(day))
 
 
-def file(received_on=RECEIVED, assignee=None):
+def file(received_on=RECEIVED, assignee=None, line=None):
     contract = active_contract()
     complaint = services.file_complaint(
         kind=Complaint.Kind.COMPLAINT,
@@ -38,7 +39,7 @@ def file(received_on=RECEIVED, assignee=None):
         sent_on=received_on,
         customer=contract.customer,
         contract=contract,
-        service=contract.services.get(),
+        service=line(contract) if line else contract.services.get(),
     )
     if assignee is not None:
         complaint = services.assign(complaint=complaint, to=assignee, by=assignee)
@@ -183,6 +184,17 @@ class TestConciliationNotice:
         [notice] = Communication.objects.filter(template_key="complaint_conciliation")
         assert notice.customer == complaint.customer
         assert services.conciliation_available(complaint, today=available_on)
+
+    @pytest.mark.parametrize(
+        ("line", "body", "not_named"),
+        [(None, "ARERA", "Conciliaweb"), (mobile_line, "Conciliaweb", "ARERA")],
+        ids=["electricity", "mobile"],
+    )
+    def test_the_notice_names_the_conciliation_body_of_the_supply(self, line, body, not_named):
+        file(line=line)
+        sweep("conciliation", date(2026, 4, 11))
+        [notice] = Communication.objects.filter(template_key="complaint_conciliation")
+        assert body in notice.body_text and not_named not in notice.body_text
 
     def test_a_case_answered_within_40_days_gets_no_notice(self):
         complaint = file()
