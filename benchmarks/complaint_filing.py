@@ -29,12 +29,17 @@ and submission tokens, then the multipart POST a browser sends, timed to its 302
    written, so that each filing has the machine to itself (the worker included); then 40 invoice downloads.
 2. Load: 20 client threads file 300 complaints (15 each) at once while the sweeps run; a 21st client
    downloads the invoice PDF every 0.25 s, and pg_stat_activity is sampled every 50 ms for lock waits.
-3. Catch-up and checks: every acknowledgement of the run is waited for (bounded), then the run's complaints
-   are checked: 300 from the load, every code unique and the codes gapless against the year's counter (no
-   burned number), every acknowledgement communication written by the worker.
+3. Catch-up and checks: every acknowledgement of the run is waited for (bounded: 10 min), then the run's
+   complaints are checked: 300 from the load, every code unique and the codes gapless against the year's
+   counter (no burned number), every acknowledgement communication written with its PDF (by the worker's
+   task; the output says how many the catch-up sweep complaints.acknowledgements sent instead).
 
 Prints p50/p95 of the load against the idle p50 of the same run, and, to tell where the time goes, the
-server-side time (inside a gunicorn worker), the worker's task time and the CPU each process used.
+time inside a gunicorn worker, how busy the sync workers were, the lock waits, the worker's task time and
+the CPU each process used. The clients do not pause between filings: 20 of them keep the 3 sync workers
+busy all the time, so under load most of a filing's time is its wait for a free worker, and everything
+shares this machine's CPUs (the PDF renders included): absolute figures follow the machine and whatever
+else runs on it (the CPU line names it), the ratios much less.
 
     make bench        or        .venv/bin/python benchmarks/complaint_filing.py
 """
@@ -109,7 +114,7 @@ TASK_SUCCEEDED = re.compile(r"Task complaints\.tasks\.send_acknowledgement\[[^\]
 
 # The sweep process: the complaints app's sweeps every SWEEP_INTERVAL_SECONDS, one line per pass on stdout.
 SWEEP_LOOP = f"""
-import sys, time
+import time
 import django
 django.setup()
 from django.utils import timezone
@@ -130,8 +135,8 @@ while True:
     )
     Complaint.objects.filter(pk__in=due).update(reminder_due_on=today)
     runs = deadlines.run_deadlines(only=names)
-    print("pass", f"{{started:.3f}}", f"{{time.time():.3f}}", sum(run.acted for run in runs),
-          sum(run.failed for run in runs), flush=True)
+    print("pass", f"{{started:.3f}}", f"{{time.time():.3f}}",
+          *(f"{{run.sweep}}={{run.acted}}/{{run.failed}}" for run in runs), flush=True)
     time.sleep(max(0.0, {SWEEP_INTERVAL_SECONDS} - (time.time() - started)))
 """
 
@@ -245,7 +250,7 @@ def running(name, command, env, logs):
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_child_setup,  # noqa: PLW1509 (no thread runs yet when the processes start)
+            preexec_fn=_child_setup,  # safe here: no thread of ours runs yet when a process starts
         )
     process.log_path = log_path
     try:
@@ -343,38 +348,62 @@ def redis_answers() -> bool:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _processes():
-    """pid → (parent pid, CPU seconds) of every process visible in /proc."""
+def process_cpu_seconds(pid) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def processes():
+    """pid → (parent pid, CPU seconds, command name) of every process visible in /proc."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+            head, fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)
+            fields = fields.split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            table[int(entry)] = (int(fields[1]), cpu, head.split("(", 1)[1])
     return table
 
 
-def tree_cpu_seconds(roots) -> dict[str, float]:
-    table = _processes()
+def cpu_by_process(before, after, roots, database_backends) -> dict[str, float]:
+    """CPU seconds between two `processes()` snapshots: each root's process tree, this process, then every
+    other process by command name, the bench database's backends apart (they are counted by DatabaseWatch)."""
     children = {}
-    for pid, (parent, _cpu) in table.items():
+    for pid, (parent, _cpu, _name) in after.items():
         children.setdefault(parent, []).append(pid)
-    totals = {}
-    for name, pid in roots.items():
-        total, stack = 0.0, [pid]
+    used = {pid: cpu - before.get(pid, (0, 0.0, ""))[1] for pid, (_parent, cpu, _name) in after.items()}
+    totals, counted = {}, {os.getpid(), *database_backends}
+    for name, root in roots.items():
+        stack, total = [root], 0.0
         while stack:
-            current = stack.pop()
-            total += table.get(current, (0, 0.0))[1]
-            stack.extend(children.get(current, ()))
+            pid = stack.pop()
+            counted.add(pid)
+            total += used.get(pid, 0.0)
+            stack.extend(children.get(pid, ()))
         totals[name] = total
-    return totals
+    totals["clients (this process)"] = used.get(os.getpid(), 0.0)
+    others = Counter()
+    for pid, seconds in used.items():
+        if pid not in counted:
+            others[after[pid][2]] += seconds
+    return totals, others
 
 
-def machine_busy_seconds() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    return (sum(values[:8]) - idle) / CLOCK_TICKS
+def machine_cpu_seconds() -> Counter:
+    """The machine's CPU time so far, from /proc/stat: busy (every state but idle and iowait), of which
+    interrupts and steal (time the hypervisor gave to other machines)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = values + [0] * (8 - len(values))
+    return Counter(
+        busy=(user + nice + system + irq + softirq + steal) / CLOCK_TICKS,
+        interrupts=(irq + softirq) / CLOCK_TICKS,
+        steal=steal / CLOCK_TICKS,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -491,8 +520,9 @@ class Sampler(threading.Thread):
             raise self.error
 
 
-class LockWatch:
-    """pg_stat_activity of the bench database: active backends, and those waiting on a lock (with what)."""
+class DatabaseWatch:
+    """pg_stat_activity of the bench database, sampled: the backends waiting on a lock (and for what), and
+    the CPU time of every backend seen, from /proc (PostgreSQL runs on this machine)."""
 
     def __init__(self):
         self.connection = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
@@ -500,17 +530,32 @@ class LockWatch:
         self.with_waiters = 0
         self.max_waiters = 0
         self.waiting = Counter()
+        self.cpu_first, self.cpu_last = {}, {}
+        self.sample(first=True)
 
-    def sample(self):
+    def sample(self, first=False):
         rows = self.connection.execute(
-            """SELECT wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_activity
-               WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-                 AND wait_event_type = 'Lock'"""
+            """SELECT pid, state = 'active' AND wait_event_type = 'Lock', wait_event, query
+               FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"""
         ).fetchall()
+        for pid, _waiting, _event, _query in rows:
+            cpu = process_cpu_seconds(pid)
+            if cpu is not None:
+                self.cpu_first.setdefault(pid, cpu if first else 0.0)  # a backend born later: all of it
+                self.cpu_last[pid] = cpu
+        if first:
+            return
+        waiters = [(event, query) for _pid, waiting, event, query in rows if waiting]
         self.samples += 1
-        self.with_waiters += bool(rows)
-        self.max_waiters = max(self.max_waiters, len(rows))
-        self.waiting.update(f"{event}: {query}" for event, query in rows)
+        self.with_waiters += bool(waiters)
+        self.max_waiters = max(self.max_waiters, len(waiters))
+        for event, query in waiters:
+            table = re.search(r'FROM "(\w+)"', query)
+            update = " FOR UPDATE" if "FOR UPDATE" in query else ""
+            self.waiting[f"{event} ({query.split()[0]} {table[1] if table else '?'}{update})"] += 1
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_last[pid] - self.cpu_first[pid] for pid in self.cpu_last)
 
     def close(self):
         self.connection.close()
@@ -529,11 +574,12 @@ def ms(seconds):
 
 
 def server_times(access_log, phase, method, path):
-    """The requests' own time inside a gunicorn worker, from its access log, for one phase and URL."""
+    """The requests' own time inside a gunicorn worker, from its access log, for one phase and (if given)
+    one method and path."""
     times = []
     for line in Path(access_log).read_text().splitlines():
         parts = line.split()
-        if len(parts) == 5 and parts[0] == method and parts[1] == path and parts[4] == phase:
+        if len(parts) == 5 and parts[4] == phase and method in (None, parts[0]) and path in (None, parts[1]):
             times.append(int(parts[3]) / 1e6)
     return times
 
@@ -543,13 +589,18 @@ def task_times(worker) -> list[float]:
 
 
 def sweep_passes(sweeps, since=0.0, until=float("inf")):
-    """(start, end, acted, failed) of each pass the sweep process logged that overlaps [since, until]."""
+    """(start, end, {sweep: (acted, failed)}) of each pass the sweep process logged overlapping [since, until]."""
     passes = []
     for line in log_of(sweeps).splitlines():
         if line.startswith("pass "):
-            _, start, end, acted, failed = line.split()
+            _, start, end, *counts = line.split()
             if float(end) >= since and float(start) <= until:
-                passes.append((float(start), float(end), int(acted), int(failed)))
+                tally = {}
+                for count in counts:
+                    name, _, numbers = count.partition("=")
+                    acted, _, failed = numbers.partition("/")
+                    tally[name] = (int(acted), int(failed))
+                passes.append((float(start), float(end), tally))
     return passes
 
 
@@ -558,275 +609,390 @@ def sweep_passes(sweeps, since=0.0, until=float("inf")):
 # ---------------------------------------------------------------------------------------------------------
 
 
+class Bench:
+    """One run: the processes (entered on `stack`, so stopped however the run ends), the clients, the codes
+    filed, and the figures of each phase."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        customers = filing_customers()
+        self.supplies = [supply for _customer, supply in customers]
+        self.tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="complaint-bench-")))
+        media = self.tmp / "media"
+        media.mkdir()
+        download_customer, invoice = download_invoice(media)
+        self.invoice_url = reverse("billing:invoice_pdf", args=[invoice.pk])
+        users = [customer.user for customer, _supply in customers] + [download_customer.user]
+        session_keys = stack.enter_context(logged_in(users))
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()  # nothing queued by an earlier run or by the set-up above
+        self.env = process_env(media, self.tmp)
+        self.port = free_port()
+        self.access_log = self.tmp / "access.log"
+        self.worker = stack.enter_context(running("worker", celery_command(), self.env, self.tmp))
+        self.server = stack.enter_context(
+            running("gunicorn", gunicorn_command(self.port, self.access_log), self.env, self.tmp)
+        )
+        self.sweeps = None
+        self.browsers = [Browser(self.port, key, "warm") for key in session_keys[:CLIENTS]]
+        self.downloader = Browser(self.port, session_keys[CLIENTS], "warm")
+        self.run = uuid.uuid4().hex[:8]
+        self.year = rome_date(timezone.now()).year
+        counter = ComplaintCounter.objects.filter(year=self.year).values_list("last_number", flat=True)
+        self.counter_before = counter.first() or 0
+        self.last_pk_before = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.codes = []  # every case filed in this run, warm-up included
+        self.load_average_before = os.getloadavg()
+
+    def wait_until_started(self):
+        wait_for(
+            lambda: " ready." in log_of(self.worker),
+            timeout=START_TIMEOUT_SECONDS,
+            what="the Celery worker",
+            processes=[self.worker],
+        )
+        login_url = reverse("login")
+
+        def serving():
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                connection.request("GET", login_url)
+                status = connection.getresponse().status
+            except OSError:
+                return False
+            finally:
+                connection.close()
+            if status != 200:
+                raise RuntimeError(f"gunicorn answered {status} to GET {login_url}:\n{log_of(self.server)}")
+            return True
+
+        wait_for(serving, timeout=START_TIMEOUT_SECONDS, what="gunicorn", processes=[self.server])
+
+    def wait_for_acks(self, codes, *, timeout, poll=0.2):
+        keys = ack_keys(codes)
+        assert len(keys) == len(codes), (len(keys), len(codes))
+        wait_for(
+            lambda: acks_written(keys) == len(keys),
+            timeout=timeout,
+            poll=poll,
+            what=lambda: f"the acknowledgements ({acks_written(keys)} of {len(keys)} written)",
+            processes=[p for p in (self.worker, self.server, self.sweeps) if p is not None],
+        )
+
+    def warm_up(self):
+        """Every gunicorn worker loads the form page and the download; the Celery worker renders."""
+        for browser in self.browsers:
+            browser.request("GET", FORM_URL)
+            self.downloader.download(self.invoice_url)
+        codes = [
+            self.browsers[n].file_complaint(self.supplies[n], f"Bench {self.run}: warm-up {n}.")[1]
+            for n in range(WARM_UP_COMPLAINTS)
+        ]
+        self.codes += codes
+        self.wait_for_acks(codes, timeout=CATCH_UP_TIMEOUT_SECONDS)
+        self.tasks_before_idle = len(task_times(self.worker))
+
+    def idle(self):
+        """One client, one filing at a time, each once the previous acknowledgement is written."""
+        browser = self.browsers[0]
+        browser.phase = "idle"
+        self.idle_filing, self.idle_ack = [], []
+        for n in range(IDLE_COMPLAINTS):
+            seconds, code = browser.file_complaint(self.supplies[0], f"Bench {self.run}: idle filing {n}.")
+            responded = time.perf_counter()
+            self.codes.append(code)
+            self.wait_for_acks([code], timeout=ACK_TIMEOUT_SECONDS, poll=0.01)
+            self.idle_filing.append(seconds)
+            self.idle_ack.append(time.perf_counter() - responded)
+        self.idle_tasks = task_times(self.worker)[self.tasks_before_idle :]
+        self.downloader.phase = "idle"
+        self.idle_download = [self.downloader.download(self.invoice_url) for _ in range(IDLE_DOWNLOADS)]
+
+    def load(self):
+        """The sweeps first (their first pass done), then 20 clients at once, a download sampler and the
+        database watch until the last client is done."""
+        self.sweeps = self.stack.enter_context(
+            running("sweeps", [sys.executable, "-c", SWEEP_LOOP], self.env, self.tmp)
+        )
+        wait_for(
+            lambda: sweep_passes(self.sweeps),
+            timeout=START_TIMEOUT_SECONDS,
+            what="the first sweep pass",
+            processes=[self.sweeps],
+        )
+        per_client = LOAD_COMPLAINTS // CLIENTS
+        assert per_client * CLIENTS == LOAD_COMPLAINTS
+        self.load_filing, self.load_codes, errors = [], [], []
+        start_together = threading.Barrier(CLIENTS + 1)
+
+        def client(index):
+            browser = self.browsers[index]
+            browser.phase = "load"
+            try:
+                start_together.wait()
+                for n in range(per_client):
+                    seconds, code = browser.file_complaint(
+                        self.supplies[index], f"Bench {self.run}: client {index}, {n}."
+                    )
+                    self.load_filing.append(seconds)
+                    self.load_codes.append(code)
+            except BaseException as exc:  # noqa: BLE001 (re-raised by the main thread)
+                errors.append(exc)
+                start_together.abort()
+
+        self.downloader.phase = "load"
+        self.load_download = []
+        downloads = Sampler(
+            lambda: self.load_download.append(self.downloader.download(self.invoice_url)),
+            DOWNLOAD_EVERY_SECONDS,
+        )
+        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        self.roots = {"gunicorn": self.server.pid, "worker": self.worker.pid, "sweeps": self.sweeps.pid}
+        self.database = DatabaseWatch()
+        watch = Sampler(self.database.sample, LOCK_SAMPLE_SECONDS)
+        cpu_before, machine_before = processes(), machine_cpu_seconds()
+        self.load_start_wall = time.time()
+        downloads.start()
+        watch.start()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            start_together.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        self.load_seconds = time.perf_counter() - started
+        self.load_end_wall = time.time()
+        cpu_after, machine_after = processes(), machine_cpu_seconds()
+        downloads.stop()
+        watch.stop()
+        self.database.close()
+        if errors:
+            raise errors[0]
+        self.codes += self.load_codes
+        self.acks_at_end_of_load = acks_written(ack_keys(self.load_codes))
+        self.machine = machine_after - machine_before
+        self.busy = self.machine["busy"]
+        self.cpu, self.cpu_others = cpu_by_process(cpu_before, cpu_after, self.roots, self.database.cpu_last)
+        self.cpu["PostgreSQL (bench database)"] = self.database.cpu_seconds()
+        self.load_average_after = os.getloadavg()
+
+    def catch_up(self):
+        """Every acknowledgement of the run written (the sweeps still running)."""
+        started = time.perf_counter()
+        self.wait_for_acks(self.codes, timeout=CATCH_UP_TIMEOUT_SECONDS)
+        self.catch_up_seconds = time.perf_counter() - started
+        self.load_tasks = task_times(self.worker)[self.tasks_before_idle + len(self.idle_tasks) :]
+        self.log_errors = {
+            process.log_path.stem: [
+                line for line in log_of(process).splitlines() if " ERROR " in line or "Traceback" in line
+            ]
+            for process in (self.server, self.worker, self.sweeps)
+        }
+        self.passes = sweep_passes(self.sweeps, self.load_start_wall, self.load_end_wall)
+        self.all_passes = sweep_passes(self.sweeps)
+        self.server_times = {
+            (phase, what): server_times(self.access_log, phase, method, url)
+            for phase in ("idle", "load")
+            for what, method, url in (
+                ("filing", "POST", FORM_URL),
+                ("form", "GET", FORM_URL),
+                ("download", "GET", self.invoice_url),
+                ("any", None, None),
+            )
+        }
+
+    def check(self) -> list[str]:
+        """The run's complaints in the database: the load's 300, codes gapless and unique, every one
+        acknowledged with its PDF."""
+        new = list(Complaint.objects.filter(pk__gt=self.last_pk_before).values_list("code", "pk"))
+        numbers = sorted(
+            int(code.rsplit("-", 1)[1]) for code, _pk in new if code.startswith(f"R-{self.year}-")
+        )
+        self.counter_after = ComplaintCounter.objects.get(year=self.year).last_number
+        self.new_count = len(new)
+        self.acknowledged = (
+            Communication.objects.filter(
+                dedupe_key__in=[f"complaints.ack:{pk}" for _code, pk in new], template_key="complaint_ack"
+            )
+            .exclude(document="")
+            .count()
+        )
+        problems = []
+        if len(set(self.load_codes)) != LOAD_COMPLAINTS:
+            problems.append(
+                f"the load filed {len(set(self.load_codes))} distinct cases, not {LOAD_COMPLAINTS}"
+            )
+        if {code for code, _pk in new} != set(self.codes) or len(new) != len(self.codes):
+            problems.append(f"{len(new)} new complaints in the database, {len(self.codes)} filed here")
+        if numbers != list(range(self.counter_before + 1, self.counter_after + 1)):
+            problems.append(
+                f"codes not gapless: {len(numbers)} numbers, {len(set(numbers))} distinct, for the counter's "
+                f"{self.counter_before} → {self.counter_after}"
+            )
+        if self.acknowledged != len(new):
+            problems.append(f"{self.acknowledged} acknowledgements with their PDF for {len(new)} complaints")
+        return problems
+
+    def report(self, problems):
+        idle_p50 = p50(self.idle_filing)
+        idle_download_p50 = p50(self.idle_download)
+        inside = self.server_times
+
+        def load_line(values, baseline):
+            return (
+                f"p50 {ms(p50(values)):>7} ({p50(values) / baseline:4.1f}×)  "
+                f"p95 {ms(p95(values)):>7} ({p95(values) / baseline:4.1f}×)"
+            )
+
+        print("Complaint filing over HTTP, the acknowledgement's PDF rendered by a Celery worker")
+        print(
+            f"gunicorn {GUNICORN_WORKERS} sync workers (DEBUG off, CONN_MAX_AGE=60); Celery prefork "
+            f"×{CELERY_CONCURRENCY} on celery,pdf ({REDIS_URL}); {os.cpu_count()} CPUs shared by everything "
+            f"(load average {self.load_average_before[0]:.1f} before the run)"
+        )
+        print("times: the form's POST to its 302 as the client sees it; [in gunicorn]: inside a sync worker")
+        print()
+        print(f"1. Idle: {IDLE_COMPLAINTS} filings by one client, each after the previous acknowledgement")
+        print(
+            f"   filing            p50 {ms(idle_p50):>7}          p95 {ms(p95(self.idle_filing)):>7}"
+            f"          [in gunicorn p50 {ms(p50(inside['idle', 'filing']))}]"
+        )
+        print(
+            f"   form page (GET)   [in gunicorn p50 {ms(p50(inside['idle', 'form']))}], fetched before each filing"
+        )
+        tasks = f" (the worker's task p50 {ms(p50(self.idle_tasks))})" if self.idle_tasks else ""
+        print(f"   acknowledgement   written p50 {ms(p50(self.idle_ack))} after the filing's response{tasks}")
+        print(
+            f"   invoice download  p50 {ms(idle_download_p50):>7}          p95 {ms(p95(self.idle_download)):>7}"
+            f"          [in gunicorn p50 {ms(p50(inside['idle', 'download']))}]  ({IDLE_DOWNLOADS} downloads)"
+        )
+        print()
+        acted, failed = Counter(), 0
+        for _start, _end, tally in self.passes:
+            for name, (count, failures) in tally.items():
+                acted[name.removeprefix("complaints.")] += count
+                failed += failures
+        mean_pass = statistics.mean(end - start for start, end, _t in self.passes) if self.passes else 0.0
+        print(
+            f"2. Load: {LOAD_COMPLAINTS} filings by {CLIENTS} clients at once ({LOAD_COMPLAINTS // CLIENTS} each, "
+            f"no pause) in {self.load_seconds:.1f} s = {LOAD_COMPLAINTS / self.load_seconds:.1f} filings/s"
+        )
+        print(
+            f"   sweeps: {len(self.passes)} passes of the complaints app's {len(self.passes[0][2])} sweeps, one "
+            f"every {SWEEP_INTERVAL_SECONDS:g} s ({mean_pass * 1000:.0f} ms each); rows acted: "
+            + ", ".join(f"{name} {count}" for name, count in sorted(acted.items()))
+            + f"; {failed} failed"
+        )
+        print(
+            f"   filing            {load_line(self.load_filing, idle_p50)}"
+            f"  [in gunicorn p50 {ms(p50(inside['load', 'filing']))}, p95 {ms(p95(inside['load', 'filing']))}]"
+        )
+        print(
+            f"   form page (GET)   [in gunicorn p50 {ms(p50(inside['load', 'form']))}, "
+            f"p95 {ms(p95(inside['load', 'form']))}]"
+        )
+        print(
+            f"   invoice download  {load_line(self.load_download, idle_download_p50)}"
+            f"  [in gunicorn p50 {ms(p50(inside['load', 'download']))}]  ({len(self.load_download)} downloads, "
+            f"a 21st client, every {DOWNLOAD_EVERY_SECONDS:g} s)"
+        )
+        database = self.database
+        waits = "; ".join(f"{what} ×{count}" for what, count in database.waiting.most_common(3))
+        print(
+            f"   lock waits        {database.with_waiters} of {database.samples} samples of pg_stat_activity "
+            f"(every {LOCK_SAMPLE_SECONDS * 1000:.0f} ms) had a backend waiting on a lock, at most "
+            f"{database.max_waiters}" + (f": {waits}" if waits else "")
+        )
+        capacity = self.load_seconds * os.cpu_count()
+        shares = ", ".join(f"{name} {seconds / capacity:.0%}" for name, seconds in self.cpu.items())
+        others = ", ".join(
+            f"{name} {seconds / capacity:.0%}" for name, seconds in self.cpu_others.most_common(3)
+        )
+        unattributed = (
+            self.busy
+            - sum(self.cpu.values())
+            - sum(self.cpu_others.values())
+            - self.machine["interrupts"]
+            - self.machine["steal"]
+        )
+        print(f"   CPU               {self.busy / capacity:.0%} of the {os.cpu_count()} CPUs busy: {shares}")
+        print(
+            f"                     other processes {sum(self.cpu_others.values()) / capacity:.0%} ({others}); "
+            f"interrupts {self.machine['interrupts'] / capacity:.0%}, steal {self.machine['steal'] / capacity:.0%}, "
+            f"processes gone by the end {max(0.0, unattributed) / capacity:.0%}"
+        )
+        busy_workers = sum(self.server_times["load", "any"]) / (GUNICORN_WORKERS * self.load_seconds)
+        waiting = p50(self.load_filing) - p50(inside["load", "filing"])
+        print(
+            f"   sync workers      busy {busy_workers:.0%} of the load (sum of the requests' time in gunicorn); "
+            f"≈{ms(waiting)} of the filing's p50 is waiting for a free one"
+        )
+        print(
+            "   load average      "
+            + ", ".join(f"{value:.1f}" for value in self.load_average_after)
+            + " at the end of the load"
+        )
+        print()
+        caught_up = sum(
+            tally.get("complaints.acknowledgements", (0, 0))[0] for _s, _e, tally in self.all_passes
+        )
+        print(
+            f"3. Worker: {self.acks_at_end_of_load} of the load's {LOAD_COMPLAINTS} acknowledgements written when "
+            f"it ended; all {len(self.codes)} of the run {self.catch_up_seconds:.1f} s later (the worker's task "
+            f"p50 {ms(p50(self.load_tasks)) if self.load_tasks else '—'} meanwhile)"
+        )
+        print(
+            f"   the catch-up sweep complaints.acknowledgements sent {caught_up} (cases without one after "
+            "5 min: none of this run's unless the worker fell that far behind; an interrupted run leaves some)"
+        )
+        print(
+            f"   checks: {self.new_count} new complaints ({WARM_UP_COMPLAINTS} warm-up, {IDLE_COMPLAINTS} idle, "
+            f"{len(self.load_codes)} load), codes R-{self.year}-{self.counter_before + 1:06d}…"
+            f"{self.counter_after:06d} unique and gapless, {self.acknowledged} acknowledgements with their PDF: "
+            + ("ok" if not problems else "FAILED")
+        )
+        for problem in problems:
+            print(f"   ✗ {problem}")
+        errors = {name: lines for name, lines in self.log_errors.items() if lines}
+        print(
+            "   logs: "
+            + (
+                "; ".join(
+                    f"{name}: {len(lines)} error lines, the first: {lines[0][:200]}"
+                    for name, lines in errors.items()
+                )
+                if errors
+                else "no ERROR or traceback in the logs of gunicorn, the worker and the sweeps"
+            )
+        )
+        print()
+        print(
+            f"filing p50 idle {ms(idle_p50)}; under load ({CLIENTS} clients, sweeps running) "
+            f"p50 {ms(p50(self.load_filing))} ({p50(self.load_filing) / idle_p50:.1f}×) "
+            f"p95 {ms(p95(self.load_filing))} ({p95(self.load_filing) / idle_p50:.1f}×); "
+            f"invoice download p50 {ms(idle_download_p50)} idle, {ms(p50(self.load_download))} under load "
+            f"({p50(self.load_download) / idle_download_p50:.1f}×)"
+        )
+
+
 def main():
     # Stopped with SIGTERM, the benchmark still runs its `finally` blocks: the processes are stopped too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if not redis_answers():
         print(f"complaint_filing: skipped, no Redis at {REDIS_URL} (the Celery worker needs it)")
         return
-    import redis
-
-    customers = filing_customers()
     with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="complaint-bench-")))
-        media = tmp / "media"
-        media.mkdir()
-        download_customer, invoice = download_invoice(media)
-        invoice_url = reverse("billing:invoice_pdf", args=[invoice.pk])
-        users = [customer.user for customer, _supply in customers] + [download_customer.user]
-        session_keys = stack.enter_context(logged_in(users))
-        redis.Redis.from_url(REDIS_URL).flushdb()  # nothing queued by an earlier run or by the set-up above
-
-        env = process_env(media, tmp)
-        port = free_port()
-        access_log = tmp / "access.log"
-        worker = stack.enter_context(running("worker", celery_command(), env, tmp))
-        server = stack.enter_context(running("gunicorn", gunicorn_command(port, access_log), env, tmp))
-        wait_for(
-            lambda: " ready." in log_of(worker),
-            timeout=START_TIMEOUT_SECONDS,
-            what="the Celery worker",
-            processes=[worker],
-        )
-
-        def serving():
-            with contextlib.suppress(OSError):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                try:
-                    connection.request("GET", "/accedi/")
-                    return connection.getresponse().status == 200
-                finally:
-                    connection.close()
-            return False
-
-        wait_for(serving, timeout=START_TIMEOUT_SECONDS, what="gunicorn", processes=[server])
-
-        year = rome_date(timezone.now()).year
-        counter_before = (
-            ComplaintCounter.objects.filter(year=year).values_list("last_number", flat=True).first()
-        )
-        counter_before = counter_before or 0
-        last_pk_before = Complaint.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        run = uuid.uuid4().hex[:8]
-        browsers = [Browser(port, key, "warm") for key in session_keys[:CLIENTS]]
-        downloader = Browser(port, session_keys[CLIENTS], "warm")
-        supplies = [supply for _customer, supply in customers]
-        all_codes = []
-
-        # Warm-up: every gunicorn worker loads the form page and the download, the Celery worker renders.
-        for browser in browsers:
-            browser.request("GET", FORM_URL)
-            downloader.download(invoice_url)
-        for n in range(WARM_UP_COMPLAINTS):
-            all_codes.append(browsers[n].file_complaint(supplies[n], f"Bench {run}: warm-up {n}.")[1])
-        warm_keys = ack_keys(all_codes)
-        wait_for(
-            lambda: acks_written(warm_keys) == len(warm_keys),
-            timeout=CATCH_UP_TIMEOUT_SECONDS,
-            what="the warm-up acknowledgements",
-            processes=[worker, server],
-        )
-        warm_tasks = len(task_times(worker))
-
-        # 1. Idle: one client, one filing at a time, each once the previous acknowledgement is written.
-        idle = browsers[0]
-        idle.phase = "idle"
-        idle_filing, idle_ack = [], []
-        for n in range(IDLE_COMPLAINTS):
-            seconds, code = idle.file_complaint(supplies[0], f"Bench {run}: idle filing {n}.")
-            filed_at = time.perf_counter()
-            all_codes.append(code)
-            [key] = ack_keys([code])
-            wait_for(
-                lambda key=key: acks_written([key]),
-                timeout=ACK_TIMEOUT_SECONDS,
-                poll=0.01,
-                what=f"the acknowledgement of {code}",
-                processes=[worker, server],
-            )
-            idle_filing.append(seconds)
-            idle_ack.append(time.perf_counter() - filed_at)
-        idle_tasks = task_times(worker)[warm_tasks:]
-        downloader.phase = "idle"
-        idle_download = [downloader.download(invoice_url) for _ in range(IDLE_DOWNLOADS)]
-
-        # 2. Load: the sweeps first (their first pass done), then 20 clients at once.
-        sweeps = stack.enter_context(running("sweeps", [sys.executable, "-c", SWEEP_LOOP], env, tmp))
-        wait_for(
-            lambda: sweep_passes(sweeps),
-            timeout=START_TIMEOUT_SECONDS,
-            what="the first sweep pass",
-            processes=[sweeps],
-        )
-        per_client = LOAD_COMPLAINTS // CLIENTS
-        assert per_client * CLIENTS == LOAD_COMPLAINTS
-        load_filing, load_codes, errors = [], [], []
-        start_together = threading.Barrier(CLIENTS + 1)
-
-        def client(index):
-            browser = browsers[index]
-            browser.phase = "load"
-            try:
-                start_together.wait()
-                for n in range(per_client):
-                    seconds, code = browser.file_complaint(
-                        supplies[index], f"Bench {run}: client {index}, {n}."
-                    )
-                    load_filing.append(seconds)
-                    load_codes.append(code)
-            except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
-                errors.append(exc)
-                start_together.abort()
-
-        downloader.phase = "load"
-        load_download = []
-        downloads = Sampler(
-            lambda: load_download.append(downloader.download(invoice_url)), DOWNLOAD_EVERY_SECONDS
-        )
-        locks = LockWatch()
-        lock_sampler = Sampler(locks.sample, LOCK_SAMPLE_SECONDS)
-        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        roots = {"gunicorn": server.pid, "worker": worker.pid, "sweeps": sweeps.pid}
-        cpu_before, busy_before, own_before = tree_cpu_seconds(roots), machine_busy_seconds(), os.times()
-        load_start_wall = time.time()
-        downloads.start()
-        lock_sampler.start()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            start_together.wait()
-        load_start = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        load_seconds = time.perf_counter() - load_start
-        load_end_wall = time.time()
-        cpu_after, busy_after, own_after = tree_cpu_seconds(roots), machine_busy_seconds(), os.times()
-        acks_at_end = acks_written(ack_keys(load_codes)) if not errors else 0
-        downloads.stop()
-        lock_sampler.stop()
-        locks.close()
-        if errors:
-            raise errors[0]
-        all_codes.extend(load_codes)
-
-        # 3. Catch-up: every acknowledgement of the run written by the worker (the sweeps keep running).
-        keys = ack_keys(all_codes)
-        caught_up_start = time.perf_counter()
-        wait_for(
-            lambda: acks_written(keys) == len(keys),
-            timeout=CATCH_UP_TIMEOUT_SECONDS,
-            poll=0.2,
-            what=lambda: f"every acknowledgement ({acks_written(keys)} of {len(keys)} written)",
-            processes=[worker, server, sweeps],
-        )
-        catch_up = time.perf_counter() - caught_up_start
-        load_tasks = task_times(worker)[warm_tasks + len(idle_tasks) :]
-        passes = sweep_passes(sweeps, load_start_wall, load_end_wall)
-        sweep_names = next(
-            (line.split()[1:] for line in log_of(sweeps).splitlines() if line.startswith("sweeps ")), []
-        )
-        idle_server = server_times(access_log, "idle", "POST", FORM_URL)
-        load_server = server_times(access_log, "load", "POST", FORM_URL)
-        load_server_download = server_times(access_log, "load", "GET", invoice_url)
-        idle_server_download = server_times(access_log, "idle", "GET", invoice_url)
-
-    # Checks, with the processes stopped: the run's complaints in the database.
-    new = list(Complaint.objects.filter(pk__gt=last_pk_before).values_list("code", "pk"))
-    ours = set(all_codes)
-    numbers = sorted(int(code.rsplit("-", 1)[1]) for code, _pk in new if code.startswith(f"R-{year}-"))
-    counter_after = ComplaintCounter.objects.get(year=year).last_number
-    written = Communication.objects.filter(
-        dedupe_key__in=[f"complaints.ack:{pk}" for _code, pk in new], template_key="complaint_ack"
-    ).exclude(document="")
-    problems = []
-    if len(load_codes) != LOAD_COMPLAINTS or len(set(load_codes)) != LOAD_COMPLAINTS:
-        problems.append(f"the load filed {len(set(load_codes))} distinct cases, not {LOAD_COMPLAINTS}")
-    if {code for code, _pk in new} != ours or len(new) != len(all_codes):
-        problems.append(f"{len(new)} new complaints in the database, {len(all_codes)} filed here")
-    if numbers != list(range(counter_before + 1, counter_after + 1)):
-        problems.append(
-            f"codes not gapless: {len(numbers)} numbers for the counter's {counter_before}→{counter_after}"
-        )
-    if written.count() != len(new):
-        problems.append(f"{written.count()} acknowledgements with their PDF for {len(new)} complaints")
-
-    busy = busy_after - busy_before
-    cpu = {name: cpu_after[name] - cpu_before[name] for name in roots}
-    cpu["clients"] = (own_after.user + own_after.system) - (own_before.user + own_before.system)
-    cpu["other (PostgreSQL…)"] = busy - sum(cpu.values())
-    capacity = load_seconds * os.cpu_count()
-    load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    filing_ratio_50 = p50(load_filing) / p50(idle_filing)
-    filing_ratio_95 = p95(load_filing) / p50(idle_filing)
-
-    print("Complaint filing over HTTP, with the acknowledgement rendered by a Celery worker")
-    print(
-        f"gunicorn {GUNICORN_WORKERS} sync workers (DEBUG off, CONN_MAX_AGE=60); Celery prefork ×{CELERY_CONCURRENCY} "
-        f"on celery,pdf ({REDIS_URL}); {os.cpu_count()} CPUs shared by everything"
-    )
-    print(
-        "figures: POST of the form to its 302, as the client sees it; in brackets, the time inside gunicorn"
-    )
-    print()
-    print(f"1. Idle: {IDLE_COMPLAINTS} filings by one client, each after the previous acknowledgement")
-    print(
-        f"   filing            p50 {ms(p50(idle_filing)):>8}  p95 {ms(p95(idle_filing)):>8}"
-        f"   (in gunicorn p50 {ms(p50(idle_server))})"
-    )
-    tasks = f" (worker task p50 {ms(p50(idle_tasks))})" if idle_tasks else ""
-    print(f"   acknowledgement   written p50 {ms(p50(idle_ack))} after the filing's response{tasks}")
-    print(
-        f"   invoice download  p50 {ms(p50(idle_download)):>8}  p95 {ms(p95(idle_download)):>8}"
-        f"   (in gunicorn p50 {ms(p50(idle_server_download))}; {IDLE_DOWNLOADS} downloads)"
-    )
-    print()
-    acted = sum(acted for _s, _e, acted, _f in passes)
-    failed = sum(failed for _s, _e, _a, failed in passes)
-    mean_pass = statistics.mean(end - start for start, end, _a, _f in passes) if passes else 0.0
-    print(
-        f"2. Load: {LOAD_COMPLAINTS} filings by {CLIENTS} clients at once ({per_client} each) in {load_seconds:.1f} s"
-        f" = {LOAD_COMPLAINTS / load_seconds:.1f} filings/s"
-    )
-    print(
-        f"   sweeps: {len(passes)} passes of {', '.join(sweep_names)} during the load (one every "
-        f"{SWEEP_INTERVAL_SECONDS:g} s, {mean_pass * 1000:.0f} ms each), {acted} rows acted, {failed} failed"
-    )
-    print(
-        f"   filing            p50 {ms(p50(load_filing)):>8} ({filing_ratio_50:.1f}×)  p95 {ms(p95(load_filing)):>8}"
-        f" ({filing_ratio_95:.1f}×)   (in gunicorn p50 {ms(p50(load_server))}, p95 {ms(p95(load_server))})"
-    )
-    print(
-        f"   invoice download  p50 {ms(p50(load_download)):>8} ({p50(load_download) / p50(idle_download):.1f}×)"
-        f"  p95 {ms(p95(load_download)):>8} ({p95(load_download) / p50(idle_download):.1f}×)"
-        f"   (in gunicorn p50 {ms(p50(load_server_download))}; {len(load_download)} downloads, one every "
-        f"{DOWNLOAD_EVERY_SECONDS:g} s by a 21st client)"
-    )
-    waits = ", ".join(f"{what} ×{count}" for what, count in locks.waiting.most_common(2))
-    print(
-        f"   lock waits        {locks.with_waiters} of {locks.samples} samples of pg_stat_activity had a backend"
-        f" waiting on a lock (at most {locks.max_waiters})" + (f": {waits}" if waits else "")
-    )
-    shares = ", ".join(f"{name} {seconds / capacity:.0%}" for name, seconds in cpu.items())
-    print(f"   CPU               machine {busy / capacity:.0%} busy of {os.cpu_count()} CPUs: {shares}")
-    print(f"   load average      {load_average}")
-    print()
-    print(
-        f"3. Worker: {acks_at_end} of {LOAD_COMPLAINTS} acknowledgements written by the end of the load; caught up "
-        f"{catch_up:.1f} s later (task p50 {ms(p50(load_tasks)) if load_tasks else '—'} under load)"
-    )
-    print(
-        f"   checks: {len(new)} new complaints ({LOAD_COMPLAINTS} from the load), codes R-{year}-"
-        f"{counter_before + 1:06d}…{counter_after:06d}, {written.count()} acknowledgements with their PDF: "
-        + ("ok" if not problems else "FAILED")
-    )
-    for problem in problems:
-        print(f"   ✗ {problem}")
-    print()
-    print(
-        f"filing p50 idle {ms(p50(idle_filing))}; under load ({CLIENTS} clients, sweeps running) "
-        f"p50 {ms(p50(load_filing))} ({filing_ratio_50:.1f}×) p95 {ms(p95(load_filing))} ({filing_ratio_95:.1f}×); "
-        f"invoice download p50 {ms(p50(idle_download))} → {ms(p50(load_download))}"
-    )
+        bench = Bench(stack)
+        bench.wait_until_started()
+        bench.warm_up()
+        bench.idle()
+        bench.load()
+        bench.catch_up()
+    # The processes are stopped: what they committed is all there is.
+    problems = bench.check()
+    bench.report(problems)
     if problems:
         sys.exit(1)
 

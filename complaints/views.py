@@ -45,7 +45,7 @@ from billing.selectors import pdf_filename
 from complaints import selectors, services, tasks
 from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm
 from complaints.models import Complaint
-from portal.lib.dates import rome_date
+from portal.lib import dates
 from portal.lib.pdf import render_pdf
 from portal.notifications.rendering import supported_language
 
@@ -62,11 +62,6 @@ ZIP_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 TRACKED_SESSION_KEY = "complaints.tracked"  # {complaint pk: Unix time the access ends}
 FILED_SESSION_KEY = "complaints.filed"  # the case the public form just filed, for its confirmation page
-
-
-def today() -> date:
-    """Today in Rome: the one place these pages read the clock (tests replace it)."""
-    return rome_date(timezone.now())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -182,7 +177,7 @@ def complaint_list(request):
     context = {
         "customer": customer,
         "page": page,
-        "complaints": selectors.with_clock(page.object_list, today=today()),
+        "complaints": selectors.with_clock(page.object_list, today=dates.today()),
     }
     return render(request, "complaints/list.html", context)
 
@@ -194,7 +189,7 @@ def complaint_new(request):
     customer = selectors.customer_of(request.user)
     if customer is None:
         return render(request, "complaints/new.html", {"customer": None})
-    day = today()
+    day = dates.today()
     posted = request.method == "POST"
     form = ComplaintForm(
         request.POST if posted else None,
@@ -264,7 +259,7 @@ def complaint_detail(request, access: Access):
 
 def _detail_context(request, access: Access, form: MessageForm) -> dict:
     complaint = access.complaint
-    day = today()
+    day = dates.today()
     conciliation = services.conciliation_available(complaint, today=day)
     return {
         "complaint": complaint,
@@ -304,7 +299,7 @@ def _status_text(complaint: Complaint) -> str:
     if complaint.answered_on is not None:
         clock = _("Risposta inviata il %(day)s.") % {"day": date_format(complaint.answered_on, "d/m/Y")}
     else:
-        left = selectors.days_left(complaint, today=today())
+        left = selectors.days_left(complaint, today=dates.today())
         due = date_format(complaint.answer_due_on, "d/m/Y")
         if left > 0:
             clock = ngettext(
@@ -501,7 +496,7 @@ def form_pdf(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def public_new(request):
-    day = today()
+    day = dates.today()
     posted = request.method == "POST"
     form = PublicComplaintForm(request.POST if posted else None, request.FILES if posted else None, today=day)
     if posted:
@@ -561,7 +556,7 @@ def public_done(request):
     complaint = Complaint.objects.filter(pk=filed).first() if isinstance(filed, int) else None
     context = {
         "complaint": complaint,
-        "clock": selectors.clock(complaint, today=today()) if complaint else None,
+        "clock": selectors.clock(complaint, today=dates.today()) if complaint else None,
         "track_url": reverse("complaints:track_request"),
     }
     return render(request, "complaints/public_done.html", context)

@@ -6,8 +6,6 @@ form, call a service and show its answer. Every date shown comes from contracts/
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,12 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from contracts import charts, selectors, services
 from contracts.forms import ContactDetailsForm, SelfReadingForm, WithdrawalForm
 from contracts.models import Contract, Service
-from portal.lib.dates import rome_date
-
-
-def today() -> date:
-    """Today in Rome: the one place these pages read the clock (tests replace it)."""
-    return rome_date(timezone.now())
+from portal.lib import dates
 
 
 def _own_contract(request, number: str) -> Contract:
@@ -42,7 +35,7 @@ def contract_list(request):
 @login_required
 def contract_detail(request, number):
     contract = _own_contract(request, number)
-    day = today()
+    day = dates.today()
     context = {
         "contract": contract,
         **selectors.contract_page_data(contract),
@@ -59,7 +52,7 @@ def supply(request, number, service_id):
     contract = _own_contract(request, number)
     service = get_object_or_404(contract.services.filter(kind__in=Service.METERED_KINDS), pk=service_id)
     unit = service.meter_unit
-    form = SelfReadingForm(request.POST if request.method == "POST" else None, today=today(), unit=unit)
+    form = SelfReadingForm(request.POST if request.method == "POST" else None, today=dates.today(), unit=unit)
     if form.is_bound and form.is_valid():
         try:
             services.submit_self_reading(
@@ -114,7 +107,7 @@ def withdraw(request, number):
                 contract=contract,
                 kind=form.cleaned_data["kind"],
                 # A request sent from the portal is received the moment it is sent.
-                received_on=today(),
+                received_on=dates.today(),
                 service=form.cleaned_data["service"],
             )
         except ValidationError as error:
@@ -140,7 +133,7 @@ def withdraw_confirm(request, number):
         withdrawal = services.request_withdrawal(
             contract=contract,
             kind=form.cleaned_data["kind"],
-            received_on=today(),
+            received_on=dates.today(),
             service=form.cleaned_data["service"],
             by=request.user,
             channel="portal",
@@ -156,7 +149,7 @@ def _withdrawal_form(request, contract, form):
         "contract": contract,
         "form": form,
         "can_withdraw": contract.is_withdrawable,
-        "price_change": services.open_price_change_withdrawal(contract, today=today()),
+        "price_change": services.open_price_change_withdrawal(contract, today=dates.today()),
     }
     return render(request, "contracts/withdrawal_form.html", context)
 
@@ -177,7 +170,7 @@ def withdrawal_done(request, number, pk):
 @require_http_methods(["GET", "POST"])
 def cooling_off(request, number):
     contract = _own_contract(request, number)
-    day = today()
+    day = dates.today()
     errors = []
     if request.method == "POST":
         try:

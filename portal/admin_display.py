@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal.lib import dates
 from portal.lib.dates import rome_date
 
 # Inline styles: Django admin has no Bootstrap; colours keep a 4.5:1 contrast with white text.
@@ -41,7 +42,7 @@ def days_left_badge(due_on: date | None, today: date | None = None, *, soon: int
 
 
 def today() -> date:
-    return rome_date(timezone.now())
+    return dates.today()  # billing's admin still imports this name
 
 
 def day(value) -> str:

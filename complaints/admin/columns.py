@@ -13,7 +13,7 @@ from complaints.models import Complaint
 from complaints.selectors import Indemnity
 from portal.admin_display import day as _day
 from portal.admin_display import days_left_badge
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 KIND_SHORT = {
     Complaint.Kind.COMPLAINT: _("Reclamo"),
@@ -75,7 +75,7 @@ class ComplaintColumns:
 
     def days_left(self, complaint):
         if complaint.answered_on is None:
-            return days_left_badge(complaint.answer_due_on, _today())
+            return days_left_badge(complaint.answer_due_on, dates.today())
         text = format_html(
             '<span style="white-space:nowrap">{}</span>',
             _("risposto il %(day)s") % {"day": _day(complaint.answered_on)},
@@ -147,7 +147,7 @@ class ComplaintColumns:
 
     @admin.display(description=_("indennizzo"))
     def indemnity(self, complaint):
-        outlook = selectors.indemnity_outlook(complaint, today=_today())
+        outlook = selectors.indemnity_outlook(complaint, today=dates.today())
         if outlook.status == Indemnity.GRANTED:
             return self._indemnity_granted(complaint, outlook)
         if outlook.status == Indemnity.IF_SENT_TODAY:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors
 from complaints.admin.common import person
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -22,9 +22,9 @@ class DeadlineFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == self.OVERDUE:
-            return selectors.overdue(queryset, today=_today())
+            return selectors.overdue(queryset, today=dates.today())
         if self.value() == self.DUE_SOON:
-            return selectors.due_soon(queryset, today=_today())
+            return selectors.due_soon(queryset, today=dates.today())
         if self.value() == self.ANSWERED_LATE:
             return selectors.answered_late(queryset)
         return queryset

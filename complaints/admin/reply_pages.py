@@ -12,7 +12,7 @@ from complaints import communications, reply_templates, selectors, services
 from complaints.admin.common import case_route, euro
 from complaints.admin.forms import ConfirmForm, ReplyDraftForm, SendReplyForm
 from portal.admin_display import day as _day
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 
 class ReplyPages:
@@ -45,7 +45,7 @@ class ReplyPages:
     def reply_preview_view(self, request, object_id):
         """The reply letter as the customer will receive it (rendered here: staff only, one at a time)."""
         complaint = self._case(request, object_id, change=False)
-        pdf = communications.render_reply_preview(complaint, today=_today())
+        pdf = communications.render_reply_preview(complaint, today=dates.today())
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="risposta-{complaint.code}-anteprima.pdf"'
         response["Cache-Control"] = "no-store"
@@ -53,7 +53,7 @@ class ReplyPages:
 
     def send_reply_view(self, request, object_id):
         complaint = self._case(request, object_id)
-        today = _today()
+        today = dates.today()
 
         def act(complaint, data):
             complaint = services.send_reply(

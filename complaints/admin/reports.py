@@ -11,7 +11,7 @@ from complaints import reporting
 from complaints.admin.common import route
 from complaints.admin.forms import RegisterExportForm
 from complaints.reporting_views import parse_year
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 
 class Reports:
@@ -27,7 +27,7 @@ class Reports:
     def quality_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        today = _today()
+        today = dates.today()
         years = reporting.available_years(today=today)
         year = parse_year(request.GET.get("anno"), years, default=today.year)
         context = {
@@ -44,7 +44,7 @@ class Reports:
     def register_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        date_from, date_to = reporting.default_register_period(today=_today())
+        date_from, date_to = reporting.default_register_period(today=dates.today())
         form = RegisterExportForm(
             request.GET if "date_from" in request.GET else None,
             initial={"date_from": date_from, "date_to": date_to},
@@ -68,11 +68,11 @@ class Reports:
     @admin.action(description=_("Esporta nel registro (CSV)"), permissions=["view"])
     def export_register(self, request, queryset):
         complaints = queryset.select_related("customer", "service").order_by("received_on", "code")
-        return _register_response(complaints, filename=f"registro-reclami-{_today():%Y%m%d}.csv")
+        return _register_response(complaints, filename=f"registro-reclami-{dates.today():%Y%m%d}.csv")
 
 
 def _register_response(complaints, *, filename: str) -> StreamingHttpResponse:
-    lines = reporting.register_csv_lines(complaints.iterator(chunk_size=2000), today=_today())
+    lines = reporting.register_csv_lines(complaints.iterator(chunk_size=2000), today=dates.today())
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

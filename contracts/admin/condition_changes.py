@@ -11,7 +11,7 @@ from contracts.models import ConditionChange, ConditionChangeNotice
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 
 class ConditionChangeNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -28,7 +28,7 @@ class ConditionChangeNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("recesso senza costi fino al"))
     def withdrawal_window(self, notice):
-        today = _today()
+        today = dates.today()
         return _day_with_badge(
             notice.withdrawal_until,
             pending=bool(notice.withdrawal_until and notice.withdrawal_until >= today),

@@ -23,7 +23,7 @@ from contracts.admin.helpers import apply_each, ask
 from contracts.models import Contract
 from portal.admin_display import LISTED_ON_CONFIRMATION
 from portal.admin_display import day as _day
-from portal.admin_display import today as _today
+from portal.lib import dates
 
 # What each contract is called in the messages.
 NUMBER = attrgetter("number")
@@ -62,7 +62,7 @@ class ContractActions:
             CustomerWithdrawalForm,
             withdraw,
             report,
-            initial={"received_on": _today()},
+            initial={"received_on": dates.today()},
             with_contracts=True,
             page=dict(
                 action="register_customer_withdrawal",
@@ -88,7 +88,7 @@ class ContractActions:
                 _("Recesso del fornitore inviato il %(sent)s: il contratto cessa il %(effective)s.")
                 % {"sent": _day(data["sent_on"]), "effective": _day(withdrawal.effective_on)}
             ),
-            initial={"sent_on": _today()},
+            initial={"sent_on": dates.today()},
             page=dict(
                 action="register_supplier_withdrawal",
                 title=_("Recesso del fornitore (art. 3.6)"),
@@ -113,7 +113,7 @@ class ContractActions:
                 _("Ripensamento inviato il %(sent)s: contratto annullato senza costi.")
                 % {"sent": _day(data["sent_on"])}
             ),
-            initial={"sent_on": _today()},
+            initial={"sent_on": dates.today()},
             page=dict(
                 action="register_cooling_off",
                 title=_("Registra il ripensamento del cliente (Codice del Consumo, art. 52)"),
@@ -132,7 +132,7 @@ class ContractActions:
             request,
             ConditionChangeForm,
             list(queryset.select_related("customer")[: LISTED_ON_CONFIRMATION + 1]),
-            initial={"sent_on": _today()},
+            initial={"sent_on": dates.today()},
             page=dict(
                 count=queryset.count(),
                 action="announce_condition_change",

@@ -20,8 +20,8 @@ from contracts.models import Contract, Device, Service
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import days_left_badge
-from portal.admin_display import today as _today
 from portal.admin_lookups import SafeLookupsAdmin
+from portal.lib import dates
 
 
 class DeviceFormSet(BaseInlineFormSet):
@@ -258,7 +258,7 @@ class ContractAdmin(ContractActions, SafeLookupsAdmin):
 
     @admin.display(description=_("scadenze in corso"))
     def pending_deadlines(self, contract):
-        today = _today()
+        today = dates.today()
         rows = selectors.pending_deadlines(contract, today=today)
         if not rows:
             return _("Nessuna scadenza in corso.")

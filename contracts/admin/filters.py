@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Contract, Service
-from portal.admin_display import today as _today
+from portal.lib import dates
 from portal.lib.dates import add_days
 
 
@@ -32,7 +32,7 @@ class ExpiringSoonFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == self.WITHIN_90_DAYS:
-            today = _today()
+            today = dates.today()
             return queryset.filter(
                 status=Contract.Status.ACTIVE, expires_on__gte=today, expires_on__lte=add_days(today, 90)
             )
@@ -59,8 +59,8 @@ class RenewalNoticeFilter(admin.SimpleListFilter):
         if value in (self.TO_SEND, self.OVERDUE):
             pending = queryset.filter(status=Contract.Status.ACTIVE, renewal_notice_sent_on__isnull=True)
             if value == self.TO_SEND:
-                return pending.filter(renewal_notice_due_on__gte=_today())
-            return pending.filter(renewal_notice_due_on__lt=_today())
+                return pending.filter(renewal_notice_due_on__gte=dates.today())
+            return pending.filter(renewal_notice_due_on__lt=dates.today())
         if value == self.SENT:
             return queryset.filter(renewal_notice_sent_on__isnull=False, renewal_notice_late=False)
         if value == self.SENT_LATE:

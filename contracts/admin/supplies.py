@@ -13,8 +13,8 @@ from contracts.models import MeterReading, Service
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
-from portal.admin_display import today as _today
 from portal.admin_lookups import SafeLookupsAdmin
+from portal.lib import dates
 
 
 class ServiceInlineForm(ModelForm):
@@ -122,7 +122,7 @@ class ServiceAdmin(SafeLookupsAdmin):
             request,
             ServiceActivationForm,
             selected,
-            initial={"activated_on": _today()},
+            initial={"activated_on": dates.today()},
             page=dict(
                 action="activate",
                 title=_("Attiva i servizi"),

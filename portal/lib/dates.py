@@ -182,3 +182,11 @@ def rome_date(dt: datetime) -> date:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError("rome_date needs an aware datetime (with a time zone)")
     return dt.astimezone(ROME).date()
+
+
+def today() -> date:
+    """Today in Rome: the one clock that pages, admin screens and forms read. Call it as `dates.today()`
+    (the module attribute), so that tests replace it in this one place."""
+    from django.utils import timezone  # here: this module is otherwise free of Django
+
+    return rome_date(timezone.now())

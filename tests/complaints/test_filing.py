@@ -12,8 +12,9 @@ from django.urls import reverse
 from billing import services as billing_services
 from billing.models import InvoiceLine
 from billing.services import LineSpec
-from complaints import deadlines, views
+from complaints import deadlines
 from complaints.models import Complaint
+from portal.lib import dates
 from portal.notifications.models import Communication
 from tests.complaints.lines import fibre_line
 from tests.factories import UserFactory, active_contract
@@ -37,7 +38,7 @@ def on(monkeypatch):
     """Set the pages' "today" (Europe/Rome)."""
 
     def set_today(day: date):
-        monkeypatch.setattr(views, "today", lambda: day)
+        monkeypatch.setattr(dates, "today", lambda: day)
 
     set_today(date(2026, 1, 31))
     return set_today

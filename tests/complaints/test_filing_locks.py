@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from complaints import communications, services, tasks, views
+from complaints import communications, services, tasks
 from complaints.models import Complaint, ComplaintCounter
 from portal import deadlines
+from portal.lib import dates
 from portal.notifications.models import Communication, Delivery
 from tests.factories import active_contract
 from tests.pdf_utils import pdf_text
@@ -111,7 +112,7 @@ def test_the_acknowledgement_task_run_twice_renders_and_sends_once(
 def test_a_broker_outage_does_not_fail_the_filing(
     alice_client, service, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(views, "today", lambda: SENT_ON)
+    monkeypatch.setattr(dates, "today", lambda: SENT_ON)
 
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")

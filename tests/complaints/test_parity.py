@@ -17,9 +17,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import tasks, views
+from complaints import tasks
 from complaints.models import Complaint
 from portal import roles
+from portal.lib import dates
 from portal.lib.dates import add_days, rome_date
 from tests.complaints.lines import fibre_line
 from tests.factories import UserFactory, active_contract
@@ -57,7 +58,7 @@ def day(monkeypatch, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()  # the public form's rate limit
     received = add_days(rome_date(timezone.now()), -2)
-    monkeypatch.setattr(views, "today", lambda: received)
+    monkeypatch.setattr(dates, "today", lambda: received)
     return received
 
 

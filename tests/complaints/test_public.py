@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 
 from complaints import views
 from complaints.models import Complaint
+from portal.lib import dates
 from portal.notifications.models import Communication
 from tests.factories import active_contract
 
@@ -24,7 +25,7 @@ COMPANY_VAT = "07469040633"  # a valid partita IVA (check digit)
 def environment(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    monkeypatch.setattr(views, "today", lambda: date(2026, 7, 1))
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 7, 1))
     cache.clear()
 
 

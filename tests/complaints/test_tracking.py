@@ -20,6 +20,7 @@ from billing.models import InvoiceLine
 from billing.services import LineSpec
 from complaints import communications, selectors, services, views
 from complaints.models import Complaint, ComplaintEvent
+from portal.lib import dates
 from portal.notifications.services import notify
 from tests.complaints.lines import mobile_line
 from tests.factories import active_contract
@@ -43,7 +44,7 @@ def environment(settings, tmp_path, monkeypatch):
 @pytest.fixture
 def on(monkeypatch):
     def set_today(day: date):
-        monkeypatch.setattr(views, "today", lambda: day)
+        monkeypatch.setattr(dates, "today", lambda: day)
 
     set_today(date(2026, 3, 2))
     return set_today

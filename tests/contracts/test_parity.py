@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from contracts import services, views
-from contracts.admin import contracts as contract_admin
+from contracts import services
 from contracts.models import Contract, Service, WithdrawalRequest
 from portal import roles
+from portal.lib import dates
 from portal.lib.dates import ROME
 from tests.contracts.admin_helpers import form_data, run_action, staff_client
 from tests.factories import ServiceFactory, active_contract
@@ -29,8 +29,7 @@ def on(monkeypatch):
     """Set "today" (Europe/Rome) for both doors: the portal pages' clock and the contract admin's."""
 
     def set_today(day: date):
-        monkeypatch.setattr(views, "today", lambda: day)
-        monkeypatch.setattr(contract_admin, "_today", lambda: day)
+        monkeypatch.setattr(dates, "today", lambda: day)
 
     return set_today
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.html import escape
 
-from contracts import services, views
+from contracts import services
 from contracts.models import (
     Contract,
     Device,
@@ -17,6 +17,7 @@ from contracts.models import (
     Service,
     WithdrawalRequest,
 )
+from portal.lib import dates
 from portal.notifications.models import Communication
 from tests.factories import ContractFactory, ServiceFactory, UserFactory, active_contract
 
@@ -28,7 +29,7 @@ def on(monkeypatch):
     """Set the pages' "today" (Europe/Rome) to a given date."""
 
     def set_today(day: date):
-        monkeypatch.setattr(views, "today", lambda: day)
+        monkeypatch.setattr(dates, "today", lambda: day)
 
     set_today(date(2026, 3, 10))
     return set_today

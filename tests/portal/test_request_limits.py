@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from complaints import views
 from complaints.models import Complaint
+from portal.lib import dates
 from portal.middleware import ProxyClientAddressMiddleware, RequestSizeLimitMiddleware
 
 PDF = b"%PDF-1.4\n% a stand-in document\n%%EOF\n"
@@ -30,7 +31,7 @@ PROXY_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # what production sets (port
 def environment(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    monkeypatch.setattr(views, "today", lambda: date(2026, 7, 1))
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 7, 1))
     cache.clear()
 
 
