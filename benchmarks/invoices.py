@@ -43,7 +43,7 @@ from django.db import connection, transaction  # noqa: E402
 from billing import services  # noqa: E402
 from billing.generation import generate_invoices  # noqa: E402
 from billing.models import Credit, Invoice, Tariff  # noqa: E402
-from billing.pdf import render_invoice_pdf  # noqa: E402
+from billing.pdf import render_invoice  # noqa: E402
 from billing.tasks import render_invoice_pdf as render_invoice_pdf_task  # noqa: E402
 from contracts.models import Contract, Customer, MeterReading, Service  # noqa: E402
 from contracts.services import activate_service  # noqa: E402
@@ -190,9 +190,9 @@ def render_ratio(invoice):
     """Medians of wall-clock and of process CPU time: CPU time is what to read on a machine busy with
     other work, where wall-clock also counts the time other processes held the CPU."""
     pdf.warm_up()
-    render_invoice_pdf(invoice)  # template and catalogues loaded
+    render_invoice(invoice)  # template and catalogues loaded
     one_line = lambda: pdf.html_to_pdf("<p>Optima</p>")  # noqa: E731
-    full = lambda: render_invoice_pdf(invoice)  # noqa: E731
+    full = lambda: render_invoice(invoice)  # noqa: E731
     return {
         clock_name: (median_seconds(one_line, 40, clock), median_seconds(full, 15, clock))
         for clock_name, clock in (("wall", time.perf_counter), ("CPU", time.process_time))
@@ -216,10 +216,10 @@ def memory_child(invoice_id):
     invoice = Invoice.objects.select_related("customer").get(pk=invoice_id)
     pdf.warm_up()
     for _ in range(10):
-        render_invoice_pdf(invoice)
+        render_invoice(invoice)
     after_10 = rss_mb()
     for _ in range(190):
-        render_invoice_pdf(invoice)
+        render_invoice(invoice)
     print(f"{after_10:.1f} {rss_mb():.1f}")
 
 
@@ -319,7 +319,7 @@ def _pool_render(invoice_id):
     from django.db import connection as conn
 
     invoice = Invoice.objects.select_related("customer").get(pk=invoice_id)
-    render_invoice_pdf(invoice)
+    render_invoice(invoice)
     conn.close()
 
 
@@ -352,13 +352,13 @@ def main():
     invoices = bench_invoices()
     sample, batch = invoices[0], invoices[1 : 1 + THROUGHPUT_INVOICES]
     if args.sample:
-        Path(args.sample).write_bytes(render_invoice_pdf(sample))
+        Path(args.sample).write_bytes(render_invoice(sample))
         print(f"{args.sample}: invoice {sample.number}, {sample.total} €")
         return
 
     from pypdf import PdfReader
 
-    pages = len(PdfReader(io.BytesIO(render_invoice_pdf(sample))).pages)
+    pages = len(PdfReader(io.BytesIO(render_invoice(sample))).pages)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for clock_name, (one_line, full) in render_ratio(sample).items():
         print(

@@ -1,9 +1,10 @@
 """Billing deadlines: due dates, default and suspension, late-invoice indemnities,
 late-payment interest.
 
-Pure functions, ``date`` in and ``date``/``Decimal`` out; all date arithmetic goes
-through ``portal.lib.dates`` and all rounding through ``portal.lib.money``. "CG x.y"
-is the supplier's general conditions, "CP-LG x.y" its Luce&Gas special conditions.
+Pure functions, ``date`` in and ``date``/``Decimal`` out (the dunning rules also
+word the rule they apply, for staff); all date arithmetic goes through
+``portal.lib.dates`` and all rounding through ``portal.lib.money``. "CG x.y" is the
+supplier's general conditions, "CP-LG x.y" its Luce&Gas special conditions.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from contracts.deadlines import presumed_receipt
+from contracts.models import Service
 from portal.lib.dates import Dated, DatedLike, add_days, add_working_days, days_between, value_on
 from portal.lib.money import MoneyInput, round_money, to_decimal
 
@@ -32,6 +38,11 @@ SUSPENSION_DAYS_FROM_NOTICE_RECEIPT = {
 }
 # CG 6.3: low voltage, power reduced to 15% first; suspension "decorsi quindici giorni".
 SUSPENSION_DAYS_AFTER_POWER_REDUCTION = 15
+# The portal stores the contracted power, not the connection voltage. Italian
+# distributors connect in low voltage up to 100 kW (ARERA TIC); above that, in medium
+# voltage. Every low-voltage supply goes through the power reduction to 15% first
+# (CG 6.3), which is the protective reading when in doubt.
+LOW_VOLTAGE_MAX_KW = Decimal("100")
 
 # CG 6.1: late-payment interest is the ECB reference rate "aumentato del 3,5%" (points).
 LATE_INTEREST_SPREAD_POINTS = Decimal("3.5")
@@ -116,6 +127,71 @@ def suspension_after_power_reduction(reduced_on: date) -> date:
     """Low voltage: the supply may be suspended 15 days after the power was reduced to
     15% if still unpaid (CG 6.3)."""
     return add_days(reduced_on, SUSPENSION_DAYS_AFTER_POWER_REDUCTION)
+
+
+def format_day(value: date) -> str:
+    """A day as the rules and the letters write it: 31/01/2027."""
+    return value.strftime("%d/%m/%Y")
+
+
+def dunning_due_date(due_on: date) -> date:
+    """The day an unpaid invoice becomes due for a default notice (``Invoice.dunning_due_on``):
+    DEFAULT_NOTICE_AFTER_DAYS_OVERDUE days after its due date (setting, default 10)."""
+    return add_days(due_on, settings.DEFAULT_NOTICE_AFTER_DAYS_OVERDUE)
+
+
+def supply_rule(service: Service) -> str:
+    """The supply kind of ``earliest_suspension_request`` for a service (its kind and power only).
+
+    Low-voltage electricity is decided by the contracted power (see LOW_VOLTAGE_MAX_KW).
+    Fibre and mobile have no receipt term in TIMOE/TIMG; they get the longer one (40
+    days, as gas), so a multi-service notice never lets them go first."""
+    if service.kind == Service.Kind.ELECTRICITY:
+        if service.power_kw is None or service.power_kw <= LOW_VOLTAGE_MAX_KW:
+            return "electricity_lv"
+        return "electricity_mv"
+    return "gas"
+
+
+def step_allowed_on(
+    *,
+    payment_due_on: date,
+    sent_on: date,
+    received_on: date | None,
+    supply: str,
+    suspension: bool,
+    power_reduced_on: date | None = None,
+) -> tuple[date | None, str]:
+    """(the first day a step on a supply is allowed, the rule that sets it, in words).
+
+    A power reduction or suspension request: ``earliest_suspension_request`` from the
+    notice's payment deadline and its receipt (proven, else presumed: CG 9.3). A
+    suspension of low-voltage electricity comes 15 days after the power reduction was
+    executed (CG 6.3), and is not allowed at all (None) before one was.
+    """
+    receipt = presumed_receipt(sent_on, received_on)
+    allowed = earliest_suspension_request(payment_due_on, receipt, supply)
+    rule = _(
+        "%(working)d giorni lavorativi dopo il termine di pagamento del %(deadline)s e %(receipt_days)d giorni "
+        "dalla ricezione (%(receipt)s)"
+    ) % {
+        "working": WORKING_DAYS_AFTER_PAYMENT_DEADLINE,
+        "deadline": format_day(payment_due_on),
+        "receipt_days": SUSPENSION_DAYS_FROM_NOTICE_RECEIPT[supply],
+        "receipt": format_day(receipt) + ("" if received_on else " " + _("presunta")),
+    }
+    if suspension and supply == "electricity_lv":
+        if power_reduced_on is None:
+            return None, _(
+                "per la luce in bassa tensione la potenza va prima ridotta al 15%%: la sospensione è consentita "
+                "%(days)d giorni dopo la riduzione eseguita (art. 6.3)"
+            ) % {"days": SUSPENSION_DAYS_AFTER_POWER_REDUCTION}
+        after_reduction = suspension_after_power_reduction(power_reduced_on)
+        if after_reduction > allowed:
+            return after_reduction, _(
+                "%(days)d giorni dopo la riduzione di potenza eseguita il %(reduced)s (art. 6.3)"
+            ) % {"days": SUSPENSION_DAYS_AFTER_POWER_REDUCTION, "reduced": format_day(power_reduced_on)}
+    return allowed, rule
 
 
 def late_invoice_indemnity(days_late: int) -> Decimal:

@@ -9,8 +9,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
+from billing.dunning import lifecycle
 from contracts.models import Contract, Customer
 from portal.deadlines import pending_index
 from portal.models import YearCounter
@@ -117,7 +119,7 @@ class Invoice(models.Model):
     supplies = models.JSONField(default=list, blank=True)  # per supply: kind, identifier, address, readings…
     payment_notice_code = models.CharField(_("codice avviso di pagamento"), max_length=18, blank=True)
 
-    # Dunning (billing/dunning.py). The day the invoice becomes due for a default notice: set at issue (due
+    # Dunning (billing/dunning/). The day the invoice becomes due for a default notice: set at issue (due
     # date + DEFAULT_NOTICE_AFTER_DAYS_OVERDUE), cleared when a notice takes the invoice in, set again if that
     # notice is cancelled while the invoice is still unpaid.
     dunning_due_on = models.DateField(_("sollecitabile dal"), null=True, blank=True)
@@ -183,10 +185,28 @@ class Invoice(models.Model):
         return self.number is not None
 
     @property
+    def awaits_payment(self) -> bool:
+        """An invoice (not a credit note) neither paid in full nor cancelled: its due date still matters."""
+        return self.kind == self.Kind.INVOICE and self.status in self.OPEN_STATUSES
+
+    @property
     def outstanding(self) -> Decimal:
         if self.kind == self.Kind.CREDIT_NOTE or self.status == self.Status.CANCELLED:
             return ZERO
         return max(self.total - self.amount_paid, ZERO)
+
+    @classmethod
+    def outstanding_sql(cls, path: str = "") -> models.Expression:
+        """`outstanding` in SQL, of the invoice at `path` (e.g. "invoice__" from a default-notice item)."""
+        return models.Case(
+            models.When(
+                models.Q(**{f"{path}kind": cls.Kind.CREDIT_NOTE})
+                | models.Q(**{f"{path}status": cls.Status.CANCELLED}),
+                then=models.Value(ZERO),
+            ),
+            default=Greatest(models.F(f"{path}total") - models.F(f"{path}amount_paid"), models.Value(ZERO)),
+            output_field=models.DecimalField(max_digits=13, decimal_places=2),
+        )
 
     def delete(self, *args, **kwargs):
         if self.is_issued:
@@ -339,7 +359,7 @@ class PaymentAllocation(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Dunning: the default notice (costituzione in mora) and what follows it (billing/dunning.py)
+# Dunning: the default notice (costituzione in mora) and what follows it (billing/dunning/)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -352,28 +372,9 @@ class DefaultNotice(models.Model):
     for follows from both (`suspension_allowed_on`, swept daily).
     """
 
-    class Status(models.TextChoices):
-        PREPARED = "prepared", _("Da inviare")
-        DISPATCHED = "dispatched", _("Inviata")
-        CLOSED_PAID = "closed_paid", _("Chiusa: pagata")
-        SUSPENSION_ALLOWED = "suspension_allowed", _("Sospensione consentita")
-        POWER_REDUCED = "power_reduced", _("Potenza ridotta al 15%")
-        SUSPENSION_REQUESTED = "suspension_requested", _("Intervento richiesto al distributore")
-        SUSPENDED = "suspended", _("Fornitura sospesa")
-        REACTIVATED = "reactivated", _("Riattivata")
-        CANCELLED = "cancelled", _("Annullata")
-
-    # The notice still counts against the customer: its invoices are not taken by a new notice.
-    OPEN_STATUSES = (
-        Status.PREPARED,
-        Status.DISPATCHED,
-        Status.SUSPENSION_ALLOWED,
-        Status.POWER_REDUCED,
-        Status.SUSPENSION_REQUESTED,
-        Status.SUSPENDED,
-    )
-    # Full payment closes the notice while no intervention has been asked of the distributor yet.
-    CLOSABLE_BY_PAYMENT = (Status.PREPARED, Status.DISPATCHED, Status.SUSPENSION_ALLOWED)
+    # The states and what may be done from each: billing/dunning/lifecycle.py.
+    Status = lifecycle.Status
+    OPEN_STATUSES = lifecycle.OPEN_STATUSES
 
     class Channel(models.TextChoices):
         PEC = "pec", _("PEC")
@@ -434,7 +435,7 @@ class DefaultNotice(models.Model):
     # 40 days from sending (CG 6.2): billing.deadlines.default_notice_payment_deadline(sent_on).
     payment_due_on = models.DateField(_("termine di pagamento"), null=True, blank=True)
     # The first day a power reduction or suspension may be asked for (CG 6.2, TIMOE/TIMG), for the supply
-    # that allows it first; each supply's own day is checked when a step is recorded (dunning.py).
+    # that allows it first; each supply's own day is checked when a step is recorded (dunning/steps.py).
     suspension_allowed_on = models.DateField(_("sospensione consentita dal"), null=True, blank=True)
 
     payment_proven_on = models.DateField(_("pagamento dimostrato il"), null=True, blank=True)
@@ -459,29 +460,21 @@ class DefaultNotice(models.Model):
             # The sweep adds newly overdue invoices to the customer's notice until it is sent: one at a time.
             models.UniqueConstraint(
                 fields=["customer"],
-                condition=models.Q(status="prepared", communication__isnull=True),
+                condition=lifecycle.condition(lifecycle.Operation.SEND),
                 name="one_collecting_notice_per_customer",
             ),
         ]
         indexes = [
+            # The rows the billing.suspension_allowed sweep waits on.
             pending_index(
                 due_field="suspension_allowed_on",
-                condition=models.Q(status="dispatched"),
+                condition=lifecycle.condition(lifecycle.Operation.ALLOW_SUSPENSION),
                 name="notice_suspension_allowed_due",
             ),
             models.Index(fields=["customer", "-sent_on"], name="notice_customer_sent"),
             models.Index(
                 fields=["status", "id"],
-                condition=models.Q(
-                    status__in=[
-                        "prepared",
-                        "dispatched",
-                        "suspension_allowed",
-                        "power_reduced",
-                        "suspension_requested",
-                        "suspended",
-                    ]
-                ),
+                condition=models.Q(**lifecycle.status_lookup(lifecycle.OPEN_STATUSES)),
                 name="notice_open",
             ),
         ]
@@ -499,8 +492,8 @@ class DefaultNotice(models.Model):
 
     @property
     def is_collecting(self) -> bool:
-        """Prepared and not yet written: the sweep may still add invoices to it."""
-        return self.status == self.Status.PREPARED and self.communication_id is None
+        """Prepared and not yet written: the sweep may still add invoices to it, until it is sent."""
+        return lifecycle.allows(self, lifecycle.Operation.SEND)
 
 
 class DefaultNoticeItem(models.Model):
@@ -528,7 +521,7 @@ class SuspensionStep(models.Model):
     """An intervention on a supply for default, as staff record it: a power reduction (low-voltage
     electricity, CG 6.3), a suspension request to the distributor, a suspension executed, a reactivation.
 
-    Recorded only through dunning.record_suspension_step, which refuses a step before it is allowed; a step
+    Recorded only through dunning.steps.record_suspension_step, which refuses a step before it is allowed; a step
     forced with a reason, or taken without any default notice, carries the automatic indemnity (CP-LG 6.5)
     and waives the suspension and reactivation fees.
     """

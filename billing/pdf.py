@@ -1,7 +1,7 @@
 """The invoice document: its context, its rendering and its one stored copy (DESIGN.md §4, STYLE 9).
 
 `invoice_context(invoice)` turns an issued invoice (its frozen copies, lines and supplies as billed) into
-what templates/pdf/invoice.html prints; `render_invoice_pdf(invoice)` renders it in the customer's
+what templates/pdf/invoice.html prints; `render_invoice(invoice)` renders it (the bytes) in the customer's
 language; `store_invoice_pdf(invoice)` renders it once and keeps the file — an issued invoice never
 changes, so it is never rendered again unless staff ask for it (`force=True`). Rendering runs in Celery
 (billing.tasks.render_invoice_pdf, queue "pdf"), never inside a web request.
@@ -41,7 +41,7 @@ _POSTCODE_SPLIT = re.compile(r"^(?P<street>.*?),\s*(?P<town>\d{5}\s.*)$")
 # ---------------------------------------------------------------------------------------------------------
 
 
-def render_invoice_pdf(invoice: Invoice) -> bytes:
+def render_invoice(invoice: Invoice) -> bytes:
     """The invoice as PDF bytes, in the customer's language."""
     language = invoice.customer.language
     with override(language):  # numbers and labels computed in the context follow the language too
@@ -70,7 +70,7 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
             raise ValidationError(_("Una bozza non si stampa: prima si emette la bolletta."))
         if invoice.pdf and not force:
             return invoice
-        data = render_invoice_pdf(invoice)
+        data = render_invoice(invoice)
         old_name = invoice.pdf.name if invoice.pdf else None
         field = invoice.pdf.field
         target = field.generate_filename(invoice, invoice_file_name(invoice))
@@ -95,7 +95,7 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
 
 def invoice_context(invoice: Invoice) -> dict[str, Any]:
     """What pdf/invoice.html prints, from the invoice's frozen copies. Numbers are formatted in the
-    active language (render_invoice_pdf activates the customer's)."""
+    active language (render_invoice activates the customer's)."""
     lines = list(invoice.lines.all())
     is_credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
     kind_label = _("Nota di credito") if is_credit_note else _("Bolletta")

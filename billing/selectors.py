@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from billing import dunning, services
+from billing import deadlines, services
 from billing.models import ZERO, Credit, DefaultNotice, Invoice, Payment, PaymentAllocation
 from contracts.models import Contract, Customer
 from portal.lib.dates import days_between
@@ -92,8 +92,7 @@ def is_overdue(invoice: Invoice, *, today: date) -> bool:
     """Unpaid after its due date. Decided from the dates, not only from the stored status, so that the page
     says "Scaduta" the day after the due date even before the nightly sweep has marked it."""
     return (
-        invoice.kind == Invoice.Kind.INVOICE
-        and invoice.status in Invoice.OPEN_STATUSES
+        invoice.awaits_payment
         and invoice.due_on is not None
         and invoice.due_on < today
         and invoice.outstanding > ZERO
@@ -236,7 +235,7 @@ def next_steps(invoice: Invoice, *, today: date) -> NextSteps:
         days_overdue=days_between(invoice.due_on, today),
         notice=notice,
         days_left=days_between(today, deadline) if deadline else None,
-        notice_from=invoice.dunning_due_on or dunning.dunning_due_date(invoice.due_on),
+        notice_from=invoice.dunning_due_on or deadlines.dunning_due_date(invoice.due_on),
         blocked=invoice.dunning_blocked,
         # The portal's electricity supplies are domestic low voltage: a power reduction comes first.
         has_low_voltage_electricity="electricity" in kinds,

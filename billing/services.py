@@ -110,10 +110,8 @@ def issue_invoice(*, invoice: Invoice, issued_on: date) -> Invoice:
     _apply_totals(invoice, issued_on)
     invoice.issued_on = issued_on
     if invoice.kind == Invoice.Kind.INVOICE:
-        from billing.dunning import dunning_due_date  # dunning builds on this module
-
         invoice.due_on = deadlines.invoice_due_date(issued_on)
-        invoice.dunning_due_on = dunning_due_date(invoice.due_on)
+        invoice.dunning_due_on = deadlines.dunning_due_date(invoice.due_on)
         invoice.status = Invoice.Status.ISSUED if invoice.total > ZERO else Invoice.Status.PAID
     else:
         invoice.status = Invoice.Status.ISSUED
@@ -368,7 +366,7 @@ def record_payment(
             created_on=received_on,
             source_key=f"overpayment:{payment.pk}",
         )
-    from billing.dunning import close_paid_notices  # dunning builds on this module
+    from billing.dunning.notices import close_paid_notices  # dunning builds on this module
 
     close_paid_notices(customer=customer, on=received_on)  # "Paying an invoice closes its dunning"
     return payment

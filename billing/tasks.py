@@ -1,18 +1,33 @@
-"""Celery entry points of billing: thin tasks that take ids and call services.
+"""Billing's Celery entry points — thin tasks that take ids and call services — and its deadline sweeps.
 
-The billing deadline sweeps live in billing/sweeps.py; importing it here registers them, because Celery
-and portal.deadlines discover `tasks` modules only.
+Celery and portal.deadlines discover `tasks` modules only, so every process that loads the sweeps (web,
+worker, `run_deadlines`) imports this one: that registers the sweeps below with portal.deadlines, the tasks
+with Celery, and — through billing.dunning.notices, which imports billing.dunning.letters — the handlers of
+the default notice's letter (its posting and its return receipt, recorded in the notifications admin).
 """
 
+import logging
 from datetime import date
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing import sweeps  # noqa: F401
+from billing.dunning import letters, notices  # noqa: F401  (letters: registers the letter handlers)
+from billing.dunning.lifecycle import Operation, condition
 from billing.generation import generate_invoices
-from billing.models import Invoice
+from billing.models import DefaultNotice, Invoice
+from portal import deadlines
 from portal.lib.dates import add_months, first_of_month, rome_date
+from portal.models import User
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------------------------------------
 
 
 @shared_task(queue="pdf")
@@ -33,3 +48,110 @@ def generate_invoices_task(period: str | None = None, issued_on: str | None = No
     today = date.fromisoformat(issued_on) if issued_on else rome_date(timezone.now())
     report = generate_invoices(period=period or add_months(first_of_month(today), -1), issued_on=today)
     return report.as_dict()
+
+
+@shared_task(acks_late=True)
+def send_default_notices(notice_ids: list[int], channel: str, user_id: int | None = None) -> int:
+    """Send each notice still to be sent, as staff chose in admin (`notices.queue_sending`): by PEC now, or
+    as a raccomandata written for printing. One transaction per notice; a notice already written is skipped,
+    so a redelivered message sends nothing twice. Returns how many were sent or written."""
+    by = User.objects.filter(pk=user_id).first() if user_id else None
+    done = 0
+    for notice in DefaultNotice.objects.filter(condition(Operation.SEND), pk__in=notice_ids).order_by("pk"):
+        now = timezone.now()
+        try:
+            if channel == DefaultNotice.Channel.PEC:
+                notices.record_dispatch(
+                    notice=notice, channel=channel, sent_on=rome_date(now), by=by, now=now
+                )
+            else:
+                notices.issue_notice_letter(notice=notice)
+        except ValidationError as error:
+            logger.warning("Default notice %s not sent: %s", notice.pk, " ".join(error.messages))
+            continue
+        except Exception:
+            # One broken notice (a customer without an address, a template error) must not stop the others.
+            logger.exception("Default notice %s: sending failed", notice.pk)
+            continue
+        done += 1
+    return done
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sweeps (registered with portal.deadlines on import)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class DayAfterSweep(deadlines.Sweep):
+    """A row is due the day AFTER its date: an invoice paid on its due date is paid on time (CG 4.1)."""
+
+    def due(self, today: date) -> QuerySet:
+        return self.pending().filter(**{f"{self.due_field}__lt": today})
+
+
+OVERDUE_INVOICES = deadlines.register(
+    DayAfterSweep(
+        name="billing.overdue_invoices",
+        description="Bollette non pagate alla scadenza: diventano «scadute»",
+        pending=lambda: Invoice.objects.filter(
+            kind=Invoice.Kind.INVOICE, status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID]
+        ),
+        due_field="due_on",  # served by the partial index invoice_open_due
+        act=lambda invoice, ctx: notices.mark_overdue(invoice=invoice, today=ctx.today),
+    )
+)
+
+DEFAULT_NOTICES = deadlines.register(
+    deadlines.Sweep(
+        name="billing.default_notices",
+        description=(
+            "Costituzione in mora (art. 6.2): una per cliente, con tutte le bollette scadute da "
+            "DEFAULT_NOTICE_AFTER_DAYS_OVERDUE giorni e non bloccate da un reclamo"
+        ),
+        pending=lambda: Invoice.objects.filter(
+            status__in=Invoice.OPEN_STATUSES, dunning_blocked=False, dunning_due_on__isnull=False
+        ).select_related("customer"),
+        due_field="dunning_due_on",  # served by the partial index invoice_dunning_due
+        act=lambda invoice, ctx: notices.prepare_default_notice(customer=invoice.customer, today=ctx.today),
+    )
+)
+
+SUSPENSION_ALLOWED = deadlines.register(
+    deadlines.Sweep(
+        name="billing.suspension_allowed",
+        description=(
+            "Costituzioni in mora non pagate: dal giorno consentito il personale può chiedere la riduzione "
+            "di potenza o la sospensione (art. 6.2–6.3)"
+        ),
+        pending=lambda: DefaultNotice.objects.filter(condition(Operation.ALLOW_SUSPENSION)),
+        due_field="suspension_allowed_on",  # served by the partial index notice_suspension_allowed_due
+        act=lambda notice, ctx: notices.reach_suspension_allowed(notice, today=ctx.today),
+    )
+)
+
+
+def _missing_pdf():
+    # A few minutes' grace: the PDF queued at issue is normally rendered by then; only what a broker outage
+    # or a lost message left behind is caught up here.
+    return Invoice.objects.filter(issued_on__isnull=False, pdf="").filter(
+        created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
+    )
+
+
+def _render_missing_pdf(invoice, ctx):
+    from billing.pdf import store_invoice_pdf  # here: web processes never load WeasyPrint
+
+    store_invoice_pdf(invoice)
+
+
+MISSING_PDFS = deadlines.register(
+    deadlines.Sweep(
+        name="billing.missing_pdfs",
+        description="Bollette e note di credito emesse ancora senza PDF (coda non raggiunta): le stampa",
+        pending=_missing_pdf,
+        due_field="issued_on",  # served by the partial index invoice_pdf_missing
+        act=_render_missing_pdf,
+        schedule=deadlines.CATCH_UP_INTERVAL,
+        batch_size=20,  # each row renders a PDF inside the batch's transaction
+    )
+)

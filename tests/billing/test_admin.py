@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import dunning
+from billing.dunning import notices
 from billing.models import Credit, DefaultNotice, Invoice, Payment, SuspensionStep
 from portal import roles
 from portal.lib.dates import rome_date
@@ -285,7 +285,7 @@ def prepared_notice(contract):
 
 def test_recording_the_raccomandata_in_the_letters_admin_starts_the_40_days(billing, contract):
     client, _user = billing
-    notice = dunning.issue_notice_letter(notice=prepared_notice(contract))
+    notice = notices.issue_notice_letter(notice=prepared_notice(contract))
     letter = Delivery.objects.get(communication=notice.communication)
 
     response = client.post(
@@ -311,7 +311,7 @@ def _day(value):
 
 def test_the_dispatch_form_here_records_the_letter_too(billing, contract):
     client, _user = billing
-    notice = dunning.issue_notice_letter(notice=prepared_notice(contract))
+    notice = notices.issue_notice_letter(notice=prepared_notice(contract))
     url = reverse("admin:billing_defaultnotice_dispatch", args=[notice.pk])
     future = client.post(
         url, {"sent_on": (today() + timedelta(days=1)).isoformat(), "tracking_number": "RR1"}
@@ -367,7 +367,7 @@ def test_preparing_the_letters_puts_them_in_the_letters_to_post(
 
 def sent_today_by_pec(contract):
     with_pec(contract)
-    return dunning.record_dispatch(notice=prepared_notice(contract), channel="pec", sent_on=today())
+    return notices.record_dispatch(notice=prepared_notice(contract), channel="pec", sent_on=today())
 
 
 def test_an_early_step_is_refused_on_the_form_and_can_be_forced_with_a_reason(billing, contract):

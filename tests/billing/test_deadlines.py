@@ -10,11 +10,14 @@ from billing.deadlines import (
     ECB_MAIN_REFINANCING_RATES,
     LEGAL_INTEREST_RATES,
     default_notice_payment_deadline,
+    dunning_due_date,
     earliest_suspension_request,
     invoice_due_date,
     late_closing_invoice_indemnity,
     late_invoice_indemnity,
     late_payment_interest,
+    step_allowed_on,
+    supply_rule,
     suspension_after_power_reduction,
 )
 
@@ -68,6 +71,50 @@ def test_earliest_suspension_request_unknown_supply():
 
 def test_suspension_after_power_reduction():
     assert suspension_after_power_reduction(D(2026, 4, 28)) == D(2026, 5, 13)
+
+
+def test_an_invoice_is_due_for_a_default_notice_days_after_its_due_date(settings):
+    settings.DEFAULT_NOTICE_AFTER_DAYS_OVERDUE = 10
+    assert dunning_due_date(D(2026, 1, 30)) == D(2026, 2, 9)
+
+
+@pytest.mark.parametrize(
+    ("kind", "power_kw", "rule"),
+    [
+        ("electricity", Decimal("3.0"), "electricity_lv"),
+        ("electricity", Decimal("100"), "electricity_lv"),  # low voltage up to 100 kW (ARERA TIC)
+        ("electricity", Decimal("100.5"), "electricity_mv"),
+        ("electricity", None, "electricity_lv"),  # unknown power: the protective reading
+        ("gas", None, "gas"),
+        ("fibre", None, "gas"),  # no receipt term of its own: the longer one
+    ],
+)
+def test_supply_rule(kind, power_kw, rule):
+    assert supply_rule(SimpleNamespace(kind=kind, power_kw=power_kw)) == rule
+
+
+# Sent Fri 13/03/2026 → pay by Wed 22/04/2026 → 3 working days pass → Tue 28/04/2026.
+NOTICE = {"payment_due_on": D(2026, 4, 22), "sent_on": D(2026, 3, 13)}
+
+
+def test_a_step_is_allowed_after_the_working_days_and_the_days_from_the_presumed_receipt():
+    day, rule = step_allowed_on(**NOTICE, received_on=None, supply="gas", suspension=True)
+    assert day == D(2026, 5, 2)  # presumed receipt 23/03 + 40 days, later than 28/04
+    assert "22/04/2026" in rule and "23/03/2026 presunta" in rule
+    day, rule = step_allowed_on(
+        **NOTICE, received_on=D(2026, 3, 16), supply="electricity_lv", suspension=False
+    )
+    assert day == D(2026, 4, 28) and "16/03/2026)" in rule
+
+
+def test_low_voltage_is_suspended_only_15_days_after_the_power_reduction():
+    lv = {**NOTICE, "received_on": D(2026, 3, 16), "supply": "electricity_lv", "suspension": True}
+    day, rule = step_allowed_on(**lv)
+    assert day is None and "ridotta al 15%" in rule
+    day, rule = step_allowed_on(**lv, power_reduced_on=D(2026, 4, 29))
+    assert day == D(2026, 5, 14) and "29/04/2026" in rule
+    day, _rule = step_allowed_on(**lv, power_reduced_on=D(2026, 4, 1))  # earlier than the notice allows
+    assert day == D(2026, 4, 28)
 
 
 @pytest.mark.parametrize(

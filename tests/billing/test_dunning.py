@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import deadlines as billing_deadlines
-from billing import dunning, services
+from billing import services
+from billing.dunning import notices, steps
 from billing.models import Credit, DefaultNotice, Invoice, InvoiceLine, SuspensionStep
 from billing.services import LineSpec
 from contracts.models import Contract, Customer, Service
@@ -67,7 +68,7 @@ def pay(customer, amount, on, invoice=None):
 
 
 def dispatch_by_pec(notice, sent_on):
-    return dunning.record_dispatch(notice=notice, channel="pec", sent_on=sent_on, by=None, now=at(sent_on))
+    return notices.record_dispatch(notice=notice, channel="pec", sent_on=sent_on, by=None, now=at(sent_on))
 
 
 def with_pec(contract):
@@ -170,12 +171,12 @@ def test_an_invoice_due_later_joins_the_notice_until_it_is_sent_then_starts_a_ne
 def test_an_invoice_blocked_by_an_anomalous_invoice_complaint_is_left_out(contract):
     blocked = issue(contract, issued_on=ISSUED)
     other = issue(contract, issued_on=date(2026, 1, 10), month=12)
-    dunning.block_dunning(invoice=blocked, reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=blocked, reason="Reclamo per bolletta anomala")
     sweep("default_notices", NOTICE_DAY)
     notice = DefaultNotice.objects.get()
     assert list(notice.invoices.all()) == [other]
 
-    dunning.unblock_dunning(invoice=blocked)  # the complaint was answered
+    notices.unblock_dunning(invoice=blocked)  # the complaint was answered
     sweep("default_notices", date(2026, 2, 10))
     assert set(notice.invoices.all()) == {blocked, other}
 
@@ -184,13 +185,13 @@ def test_blocking_an_invoice_takes_it_out_of_the_notice_being_prepared(contract)
     kept = issue(contract, issued_on=date(2026, 1, 10), month=12)
     invoice = issue(contract, issued_on=ISSUED)
     sweep("default_notices", NOTICE_DAY)
-    dunning.block_dunning(invoice=invoice, reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=invoice, reason="Reclamo per bolletta anomala")
     notice = DefaultNotice.objects.get()
     assert list(notice.invoices.all()) == [kept] and notice.total_due == D("100.00")
-    dunning.block_dunning(invoice=kept, reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=kept, reason="Reclamo per bolletta anomala")
     assert not DefaultNotice.objects.exists()  # it had nothing else to demand and never went out
     with pytest.raises(ValidationError, match="reason"):
-        dunning.block_dunning(invoice=invoice, reason=" ")
+        notices.block_dunning(invoice=invoice, reason=" ")
 
 
 @pytest.fixture
@@ -214,7 +215,7 @@ def one_invoice_per_batch():
 )
 def test_the_anomalous_invoice_rule(total, average, received_on, protected):
     assert (
-        dunning.anomalous_invoice_is_protected(
+        notices.anomalous_invoice_is_protected(
             total=D(total),
             average=D(average) if average else None,
             due_on=date(2026, 1, 30),
@@ -229,8 +230,8 @@ def test_an_invoice_is_anomalous_against_the_contracts_last_12_months(contract):
         issue(contract, issued_on=issued_on, amount="80.00", month=month)
     issue(contract, issued_on=date(2024, 12, 2), amount="900.00", month=12)  # more than 12 months before
     anomalous = issue(contract, issued_on=ISSUED, amount="200.00")
-    assert dunning.is_anomalous_for_complaint(invoice=anomalous, complaint_received_on=date(2026, 2, 2))
-    assert not dunning.is_anomalous_for_complaint(invoice=anomalous, complaint_received_on=date(2026, 2, 10))
+    assert notices.is_anomalous_for_complaint(invoice=anomalous, complaint_received_on=date(2026, 2, 2))
+    assert not notices.is_anomalous_for_complaint(invoice=anomalous, complaint_received_on=date(2026, 2, 10))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -306,7 +307,7 @@ def test_the_raccomandata_states_the_rule_and_its_posting_date_starts_the_40_day
     notice = DefaultNotice.objects.get()
     staff = UserFactory(email="bollette@optima.example", is_staff=True)
 
-    notice = dunning.issue_notice_letter(notice=notice)
+    notice = notices.issue_notice_letter(notice=notice)
 
     letter = Delivery.objects.get(communication=notice.communication)
     assert letter.channel == Delivery.Channel.LETTER and letter.status == Delivery.Status.PENDING
@@ -340,11 +341,11 @@ def test_recording_the_dispatch_here_records_it_on_the_letter_too():
     sweep("default_notices", NOTICE_DAY)
     notice = DefaultNotice.objects.get()
     with pytest.raises(ValidationError, match="Prepara prima la raccomandata"):
-        dunning.record_dispatch(notice=notice, channel="raccomandata", sent_on=rome_date(timezone.now()))
-    notice = dunning.issue_notice_letter(notice=notice)
+        notices.record_dispatch(notice=notice, channel="raccomandata", sent_on=rome_date(timezone.now()))
+    notice = notices.issue_notice_letter(notice=notice)
     today = rome_date(timezone.now())
 
-    notice = dunning.record_dispatch(
+    notice = notices.record_dispatch(
         notice=notice, channel="raccomandata", sent_on=today, tracking_number="RR1"
     )
 
@@ -352,7 +353,7 @@ def test_recording_the_dispatch_here_records_it_on_the_letter_too():
     letter = Delivery.objects.get(communication=notice.communication)
     assert (letter.dispatched_on, letter.tracking_number) == (today, "RR1")
     # The return receipt, recorded here, is on the letter as well.
-    notice = dunning.record_receipt(notice=notice, received_on=today)
+    notice = notices.record_receipt(notice=notice, received_on=today)
     letter.refresh_from_db()
     assert notice.received_on == today and letter.delivered_on == today
 
@@ -362,7 +363,7 @@ def test_the_pec_goes_out_at_once_and_prints_the_exact_deadline(contract):
     sweep("default_notices", NOTICE_DAY)
     notice = DefaultNotice.objects.get()
     with pytest.raises(ValidationError, match="13/03/2026"):
-        dunning.record_dispatch(notice=notice, channel="pec", sent_on=date(2026, 3, 12), now=at(SENT))
+        notices.record_dispatch(notice=notice, channel="pec", sent_on=date(2026, 3, 12), now=at(SENT))
 
     notice = dispatch_by_pec(notice, SENT)
 
@@ -414,7 +415,7 @@ def test_the_suspension_allowed_day_across_easter_and_25_april(received_on, make
     notice = dispatch_by_pec(DefaultNotice.objects.get(), SENT)
     assert notice.payment_due_on == date(2026, 4, 22)
     if received_on:
-        notice = dunning.record_receipt(notice=notice, received_on=received_on, now=at(date(2026, 4, 10)))
+        notice = notices.record_receipt(notice=notice, received_on=received_on, now=at(date(2026, 4, 10)))
     assert notice.suspension_allowed_on == allowed_on
 
 
@@ -428,7 +429,7 @@ def test_the_sweep_marks_suspension_allowed_on_that_day_if_still_unpaid(notice):
 
 def test_a_late_receipt_moves_the_day_and_undoes_suspension_allowed(notice):
     sweep("suspension_allowed", date(2026, 4, 28))
-    notice = dunning.record_receipt(notice=notice, received_on=date(2026, 4, 5), now=at(date(2026, 4, 29)))
+    notice = notices.record_receipt(notice=notice, received_on=date(2026, 4, 5), now=at(date(2026, 4, 29)))
     assert notice.suspension_allowed_on == date(2026, 4, 30)
     assert notice.status == DefaultNotice.Status.DISPATCHED
     sweep("suspension_allowed", date(2026, 4, 30))
@@ -446,7 +447,7 @@ def supply(contract):
 
 
 def step(notice, contract, kind, requested_on, executed_on=None, **kwargs):
-    return dunning.record_suspension_step(
+    return steps.record_suspension_step(
         notice=notice,
         service=supply(contract),
         kind=kind,
@@ -503,7 +504,7 @@ def test_low_voltage_suspension_is_refused_until_15_days_after_the_power_reducti
     reduction = step(notice, contract, "power_reduction", date(2026, 4, 28))
     with pytest.raises(ValidationError, match="prima ridotta al 15%"):  # asked for, not executed yet
         step(notice, contract, "suspension_request", date(2026, 5, 20))
-    dunning.record_step_execution(step=reduction, executed_on=date(2026, 4, 30), now=at(date(2026, 4, 30)))
+    steps.record_step_execution(step=reduction, executed_on=date(2026, 4, 30), now=at(date(2026, 4, 30)))
     notice.refresh_from_db()
     assert notice.status == DefaultNotice.Status.POWER_REDUCED
 
@@ -552,7 +553,7 @@ def test_a_suspension_without_a_notice_needs_a_reason_and_carries_the_30_euro_in
 
 
 def test_no_step_while_an_invoice_of_the_notice_is_under_an_anomalous_invoice_complaint(notice, contract):
-    dunning.block_dunning(invoice=notice.invoices.get(), reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=notice.invoices.get(), reason="Reclamo per bolletta anomala")
     with pytest.raises(ValidationError, match="risposta motivata"):
         step(notice, contract, "power_reduction", date(2026, 4, 28), override_reason="forzo")
 
@@ -567,9 +568,9 @@ def test_reactivation_after_proven_payment_keeps_the_waived_fees(notice, contrac
         override_reason="Errore",
     )
     with pytest.raises(ValidationError):
-        dunning.reactivate(notice=notice, proven_payment_on=date(2026, 7, 1), now=at(date(2026, 6, 30)))
+        steps.reactivate(notice=notice, proven_payment_on=date(2026, 7, 1), now=at(date(2026, 6, 30)))
 
-    (reactivation,) = dunning.reactivate(
+    (reactivation,) = steps.reactivate(
         notice=notice,
         proven_payment_on=date(2026, 5, 2),
         requested_on=date(2026, 5, 4),
@@ -606,7 +607,7 @@ def test_a_paid_notice_letter_cannot_be_recorded_as_posted():
     contract = active_contract(activated_on=date(2025, 12, 1))
     issue(contract, issued_on=ISSUED)
     sweep("default_notices", NOTICE_DAY)
-    notice = dunning.issue_notice_letter(notice=DefaultNotice.objects.get())
+    notice = notices.issue_notice_letter(notice=DefaultNotice.objects.get())
     pay(contract.customer, "100.00", date(2026, 2, 12))
     notice.refresh_from_db()
     assert notice.status == DefaultNotice.Status.CLOSED_PAID
@@ -624,7 +625,7 @@ def test_a_paid_notice_letter_cannot_be_recorded_as_posted():
 def test_a_cancelled_notice_puts_its_unpaid_invoices_back_in_the_queue(contract):
     invoice = issue(contract, issued_on=ISSUED)
     sweep("default_notices", NOTICE_DAY)
-    notice = dunning.cancel_notice(notice=DefaultNotice.objects.get(), reason="Importi da verificare")
+    notice = notices.cancel_notice(notice=DefaultNotice.objects.get(), reason="Importi da verificare")
     invoice.refresh_from_db()
     assert notice.status == DefaultNotice.Status.CANCELLED and invoice.dunning_due_on == NOTICE_DAY
     sweep("default_notices", date(2026, 2, 10))
@@ -664,7 +665,7 @@ def test_a_suspension_executed_flags_the_express_termination_grounds():
     notice = dispatch_by_pec(DefaultNotice.objects.get(), SENT)
     step(notice, contract, "suspension_request", date(2026, 5, 4))
     assert Contract.objects.get(pk=contract.pk).termination_grounds_since is None
-    dunning.record_step_execution(
+    steps.record_step_execution(
         step=SuspensionStep.objects.get(), executed_on=date(2026, 5, 7), now=at(date(2026, 5, 8))
     )
     assert Contract.objects.get(pk=contract.pk).termination_grounds_since == date(2026, 5, 7)
@@ -684,7 +685,7 @@ def test_the_repeat_default_flag_is_set_within_90_days_of_a_suspension_request()
 def test_a_supply_the_notice_does_not_cover_is_refused(notice):
     other = ServiceFactory(contract=active_contract(activated_on=date(2025, 12, 1)))
     with pytest.raises(ValidationError, match="non è tra quelle"):
-        dunning.record_suspension_step(
+        steps.record_suspension_step(
             notice=notice,
             service=other,
             kind="power_reduction",

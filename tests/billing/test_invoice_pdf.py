@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from billing import services, tasks
 from billing.generation import generate_invoices
 from billing.models import Credit, Invoice, InvoiceLine, Tariff
-from billing.pdf import invoice_context, render_invoice_pdf, store_invoice_pdf
+from billing.pdf import invoice_context, render_invoice, store_invoice_pdf
 from billing.services import INDEMNITY_WORDING
 from contracts.models import MeterReading, Service
 from tests.factories import active_contract
@@ -52,7 +52,7 @@ def test_the_cover_shows_number_amount_and_due_date_in_italian_format(contract):
     invoice = invoice_for(contract)
     # 10,000 kWh × 0.12 = 1,200 € + 8 € fixed fee, 10% VAT: 1,328.80 €
     assert invoice.total == D("1328.80")
-    pages = pdf_pages(render_invoice_pdf(invoice))
+    pages = pdf_pages(render_invoice(invoice))
     assert len(pages) == 2
     cover = pages[0]
     assert "Bolletta n. 2026/000001" in cover
@@ -66,7 +66,7 @@ def test_the_cover_shows_number_amount_and_due_date_in_italian_format(contract):
 
 def test_the_breakdown_shows_the_supply_readings_lines_and_vat(contract):
     invoice = invoice_for(contract)
-    text = pdf_pages(render_invoice_pdf(invoice))[1]
+    text = pdf_pages(render_invoice(invoice))[1]
     pod = contract.services.get().pod
     assert f"POD {pod}" in text and "Via Roma 1, 80100 Napoli (NA)" in text and "3 kW" in text
     assert "1.400 (30/09/26) → 11.400 (31/10/26)" in text
@@ -76,7 +76,7 @@ def test_the_breakdown_shows_the_supply_readings_lines_and_vat(contract):
 
 
 def test_the_complaint_channels_are_on_every_page(contract):
-    for page in pdf_pages(render_invoice_pdf(invoice_for(contract))):
+    for page in pdf_pages(render_invoice(invoice_for(contract))):
         assert "Reclami scritti" in page and "Area Clienti" in page
 
 
@@ -89,7 +89,7 @@ def test_an_indemnity_is_printed_with_the_regulations_wording(contract):
         created_on=date(2026, 10, 20),
         source_key="complaint:1",
     )
-    text = pdf_text(render_invoice_pdf(invoice_for(contract)))
+    text = pdf_text(render_invoice(invoice_for(contract)))
     assert f"{INDEMNITY_WORDING}: -30,00 €" in text
     assert "Importo da pagare 1.298,80 €" in text
 
@@ -99,13 +99,13 @@ def test_a_postal_slip_customer_is_told_to_pay_with_the_payment_notice_code(cont
     contract.save()
     invoice = invoice_for(contract)
     assert f"con il codice avviso di pagamento {invoice.payment_notice_code}" in pdf_text(
-        render_invoice_pdf(invoice)
+        render_invoice(invoice)
     )
 
 
 def test_an_estimate_is_said_to_be_one(contract):
     invoice = invoice_for(contract, period="2026-11", issued_on=date(2026, 12, 2))  # no reading in November
-    text = pdf_text(render_invoice_pdf(invoice))
+    text = pdf_text(render_invoice(invoice))
     assert "stimato" in text and "Ultima lettura 11.400 (31/10/2026)" in text
 
 
@@ -120,7 +120,7 @@ def test_the_consumption_chart_has_a_bar_per_billed_period(contract):
 def test_a_credit_note_names_the_invoice_it_corrects(contract):
     invoice = invoice_for(contract)
     note = services.issue_credit_note(invoice=invoice, issued_on=date(2026, 11, 10), reason="Lettura errata")
-    text = pdf_text(render_invoice_pdf(note))
+    text = pdf_text(render_invoice(note))
     assert "Nota di credito n. 2026/000002" in text
     assert "Rettifica la bolletta 2026/000001" in text and "Importo a Suo credito 1.328,80 €" in text
 

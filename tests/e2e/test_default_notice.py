@@ -106,7 +106,7 @@ def test_default_notice(journey):
     assert notice.status == DefaultNotice.Status.DISPATCHED
     assert notice.sent_on == today
     assert notice.payment_due_on == deadline == add_days(today, 40)
-    supplies = dunning._supplies_of(notice)
+    supplies = dunning.supplies_of(notice)
     receipt = presumed_receipt(today, None)
     allowed = {
         service.pk: deadlines.earliest_suspension_request(deadline, receipt, dunning.supply_rule(service))

@@ -165,17 +165,19 @@ def _add_what_the_demo_lacks(today):
     from billing.models import Invoice
     from complaints.models import Complaint
     from contracts import services as contract_services
-    from contracts.models import Contract, Service, WithdrawalRequest
+    from contracts.models import ConditionChange, ConditionChangeNotice, Contract, Service, WithdrawalRequest
 
     contract = Contract.objects.filter(status=Contract.Status.ACTIVE).order_by("pk").first()
-    contract_services.start_condition_change(
+    # As start_condition_change leaves it, before the notice sweep it queues (run eagerly here) sends it.
+    change = ConditionChange.objects.create(
         title="Nuove condizioni",
         description="Cambia il canone.",
         effective_on=today + timedelta(days=150),
         raises_prices=False,
         sent_on=today,
-        contracts=[contract],
+        notices_total=1,
     )
+    ConditionChangeNotice.objects.create(change=change, contract=contract, due_on=today)
     add_on = Service.objects.filter(
         status=Service.Status.ACTIVE, kind__in=[Service.Kind.TELECONSULTO, Service.Kind.ASSISTENZA_H24]
     ).first()

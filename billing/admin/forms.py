@@ -1,4 +1,4 @@
-"""The forms of the billing admin: they collect what a service needs, nothing more (the services validate)."""
+"""The forms of the billing screens: they collect what a service needs, nothing more (the services validate)."""
 
 from decimal import Decimal
 

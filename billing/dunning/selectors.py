@@ -1,0 +1,156 @@
+"""Reads of dunning: what is still due on a notice, and the staff's worklist of the day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from billing import deadlines
+from billing.dunning.lifecycle import Operation, allows, condition, statuses
+from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
+
+
+def amount_still_due(notice: DefaultNotice) -> Decimal:
+    """What the customer still owes on the notice's invoices (paid or cancelled ones count nothing)."""
+    return DefaultNoticeItem.objects.filter(notice=notice).aggregate(
+        due=Coalesce(Sum(Invoice.outstanding_sql("invoice__")), Value(ZERO))
+    )["due"]
+
+
+def with_amount_still_due(notices: QuerySet[DefaultNotice]) -> QuerySet[DefaultNotice]:
+    """The notices, each annotated with `still_due` in the same query (a subquery: FOR UPDATE still works)."""
+    per_notice = (
+        DefaultNoticeItem.objects.filter(notice=OuterRef("pk"))
+        .order_by()
+        .values("notice")
+        .annotate(due=Sum(Invoice.outstanding_sql("invoice__")))
+        .values("due")
+    )
+    return notices.annotate(still_due=Coalesce(Subquery(per_notice), Value(ZERO)))
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    notice: DefaultNotice
+    operation: Operation | None  # the one to open from this section, when the notice allows it
+
+
+@dataclass(frozen=True)
+class ReducedSupply:
+    """Low voltage at 15% power: suspension is allowed 15 days after the reduction was executed."""
+
+    notice: DefaultNotice
+    step: SuspensionStep
+    allowed_on: date
+
+
+@dataclass(frozen=True)
+class WorklistSection:
+    key: str
+    title: Promise
+    hint: Promise | str
+    rows: list[WorklistRow] | None = None
+    steps: list[ReducedSupply] | None = None
+
+
+def worklist(today: date) -> list[WorklistSection]:
+    """Today's dunning work: what to send, what to post, where a step is now allowed, what to restore. One
+    query per section, whatever the number of notices."""
+    Status = DefaultNotice.Status
+    notices = DefaultNotice.objects.select_related("customer")
+
+    def rows(queryset, operation: Operation) -> list[WorklistRow]:
+        return [
+            WorklistRow(notice=notice, operation=operation if allows(notice, operation) else None)
+            for notice in queryset
+        ]
+
+    reduced = (
+        SuspensionStep.objects.filter(
+            kind=SuspensionStep.Kind.POWER_REDUCTION,
+            executed_on__isnull=False,
+            notice__status=Status.POWER_REDUCED,
+        )
+        .select_related("notice__customer", "service")
+        .order_by("executed_on")
+    )
+    paid_after_step = with_amount_still_due(
+        notices.filter(status__in=statuses(Operation.REACTIVATE)).order_by("sent_on", "pk")
+    ).filter(still_due__lte=ZERO)
+    return [
+        WorklistSection(
+            key="to-send",
+            title=_("Da inviare"),
+            hint=_("Preparate dal controllo giornaliero: inviale via PEC o prepara le raccomandate."),
+            rows=rows(
+                notices.filter(condition(Operation.SEND)).order_by("prepared_on", "pk"), Operation.SEND
+            ),
+        ),
+        WorklistSection(
+            key="to-post",
+            title=_("Raccomandate da spedire"),
+            hint=_(
+                "Stampale da «Lettere da spedire», spediscile e registra la data: da lì decorrono i 40 giorni."
+            ),
+            rows=rows(
+                notices.filter(condition(Operation.RECORD_POSTING)).order_by("prepared_on", "pk"),
+                Operation.RECORD_POSTING,
+            ),
+        ),
+        WorklistSection(
+            key="allowed-today",
+            title=_("Sospensione consentita da oggi"),
+            hint=_("Termine di pagamento scaduto e nessun pagamento: da oggi si può chiedere l'intervento."),
+            rows=rows(
+                notices.filter(status=Status.SUSPENSION_ALLOWED, suspension_allowed_on=today),
+                Operation.RECORD_STEP,
+            ),
+        ),
+        WorklistSection(
+            key="allowed",
+            title=_("Sospensione consentita (giorni precedenti)"),
+            hint="",
+            rows=rows(
+                notices.filter(status=Status.SUSPENSION_ALLOWED, suspension_allowed_on__lt=today).order_by(
+                    "suspension_allowed_on"
+                ),
+                Operation.RECORD_STEP,
+            ),
+        ),
+        WorklistSection(
+            key="deadline-passed",
+            title=_("Termine di pagamento scaduto, sospensione non ancora consentita"),
+            hint=_("Si aspettano i 3 giorni lavorativi e i giorni dalla ricezione (art. 6.2)."),
+            rows=rows(
+                notices.filter(status=Status.DISPATCHED, payment_due_on__lt=today).order_by(
+                    "suspension_allowed_on"
+                ),
+                Operation.RECORD_RECEIPT,
+            ),
+        ),
+        WorklistSection(
+            key="after-reduction",
+            title=_("Luce a potenza ridotta"),
+            hint=_("La sospensione è consentita 15 giorni dopo la riduzione eseguita (art. 6.3)."),
+            steps=[
+                ReducedSupply(
+                    notice=step.notice,
+                    step=step,
+                    allowed_on=deadlines.suspension_after_power_reduction(step.executed_on),
+                )
+                for step in reduced
+            ],
+        ),
+        WorklistSection(
+            key="paid-after-step",
+            title=_("Pagate dopo un intervento: da riattivare"),
+            hint=_("Nessun importo ancora da pagare: chiedi la riattivazione al distributore (art. 6.5)."),
+            rows=rows(paid_after_step, Operation.REACTIVATE),
+        ),
+    ]
