@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from contracts.deadlines import presumed_receipt
 from contracts.models import Service
+from portal.lib import formatting
 from portal.lib.dates import Dated, DatedLike, add_days, add_working_days, days_between, value_on
 from portal.lib.money import MoneyInput, round_money, to_decimal
 
@@ -129,11 +130,6 @@ def suspension_after_power_reduction(reduced_on: date) -> date:
     return add_days(reduced_on, SUSPENSION_DAYS_AFTER_POWER_REDUCTION)
 
 
-def format_day(value: date) -> str:
-    """A day as the rules and the letters write it: 31/01/2027."""
-    return value.strftime("%d/%m/%Y")
-
-
 def dunning_due_date(due_on: date) -> date:
     """The day an unpaid invoice becomes due for a default notice (``Invoice.dunning_due_on``):
     DEFAULT_NOTICE_AFTER_DAYS_OVERDUE days after its due date (setting, default 10)."""
@@ -176,9 +172,9 @@ def step_allowed_on(
         "dalla ricezione (%(receipt)s)"
     ) % {
         "working": WORKING_DAYS_AFTER_PAYMENT_DEADLINE,
-        "deadline": format_day(payment_due_on),
+        "deadline": formatting.day(payment_due_on),
         "receipt_days": SUSPENSION_DAYS_FROM_NOTICE_RECEIPT[supply],
-        "receipt": format_day(receipt) + ("" if received_on else " " + _("presunta")),
+        "receipt": formatting.day(receipt) + ("" if received_on else " " + _("presunta")),
     }
     if suspension and supply == "electricity_lv":
         if power_reduced_on is None:
@@ -190,7 +186,7 @@ def step_allowed_on(
         if after_reduction > allowed:
             return after_reduction, _(
                 "%(days)d giorni dopo la riduzione di potenza eseguita il %(reduced)s (art. 6.3)"
-            ) % {"days": SUSPENSION_DAYS_AFTER_POWER_REDUCTION, "reduced": format_day(power_reduced_on)}
+            ) % {"days": SUSPENSION_DAYS_AFTER_POWER_REDUCTION, "reduced": formatting.day(power_reduced_on)}
     return allowed, rule
 
 

@@ -31,6 +31,7 @@ from billing import deadlines, services, taxes
 from billing.models import ZERO, Charge, Credit, Invoice, InvoiceLine, Tariff
 from billing.services import LineSpec
 from contracts.models import Contract, MeterReading, Service
+from portal.lib import formatting
 from portal.lib.dates import add_days, add_months, days_between, first_of_month, first_of_next_month
 
 logger = logging.getLogger(__name__)
@@ -310,10 +311,6 @@ def _months_unit(count: int) -> str:
     return "mese" if count == 1 else "mesi"
 
 
-def _fmt(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _qty(value: Decimal) -> str:
     """1234.5 → "1.234,5" (Italian grouping; the lines are Italian text)."""
     text = f"{value:,.3f}".rstrip("0").rstrip(".")
@@ -515,7 +512,7 @@ class _InvoiceBuilder:
             days = days_between(start, end) + 1
             quantity, unit = Decimal(days), "giorno" if days == 1 else "giorni"
             price = (fee * 12 / DAYS_A_YEAR).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-            wording = f"{label} dal {_fmt(start)} al {_fmt(end)}"
+            wording = f"{label} dal {formatting.day(start)} al {formatting.day(end)}"
         self.lines.append(
             LineSpec(
                 kind=kind,
@@ -547,8 +544,8 @@ class _InvoiceBuilder:
             measured = Decimal(last.value - base.value)
             if measured < 0:
                 raise InvoiceRunError(
-                    f"Lettura del {_fmt(last.read_on)} ({last.value}) inferiore a quella del "
-                    f"{_fmt(base.read_on)} ({base.value}) per {service.identifier}: verificare le letture."
+                    f"Lettura del {formatting.day(last.read_on)} ({last.value}) inferiore a quella del "
+                    f"{formatting.day(base.read_on)} ({base.value}) per {service.identifier}: verificare le letture."
                 )
             deducted = self._estimates_since(service, base.read_on)
             return MeterUse(
@@ -608,8 +605,8 @@ class _InvoiceBuilder:
 
     def _use_wording(self, use: MeterUse, unit: str) -> str:
         if use.estimated:
-            return f"consumo stimato dal {_fmt(self.period.start)} al {_fmt(self.period.end)}"
-        wording = f"consumo rilevato dal {_fmt(use.reading_start.read_on)} al {_fmt(use.reading_end.read_on)}"
+            return f"consumo stimato dal {formatting.day(self.period.start)} al {formatting.day(self.period.end)}"
+        wording = f"consumo rilevato dal {formatting.day(use.reading_start.read_on)} al {formatting.day(use.reading_end.read_on)}"
         if use.estimates_deducted:
             wording += f", al netto di {_qty(use.estimates_deducted)} {unit} già fatturati in stima"
         return wording

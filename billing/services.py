@@ -29,6 +29,7 @@ from billing.models import (
     PaymentAllocation,
 )
 from contracts.models import Contract, Customer
+from portal.lib import formatting
 from portal.lib.dates import add_months
 from portal.lib.money import round_money
 
@@ -361,7 +362,7 @@ def record_payment(
         grant_credit(
             customer=customer,
             reason=Credit.Reason.OVERPAYMENT,
-            description=_("Pagamento in eccesso del %(day)s") % {"day": received_on.strftime("%d/%m/%Y")},
+            description=_("Pagamento in eccesso del %(day)s") % {"day": formatting.day(received_on)},
             amount=left,
             created_on=received_on,
             source_key=f"overpayment:{payment.pk}",
@@ -400,7 +401,7 @@ def _charge_late_interest(
             contract=invoice.contract,
             kind=Charge.Kind.LATE_INTEREST,
             description=_("Interessi di mora sulla bolletta %(number)s pagata il %(day)s")
-            % {"number": invoice.number, "day": paid_on.strftime("%d/%m/%Y")},
+            % {"number": invoice.number, "day": formatting.day(paid_on)},
             amount=interest,
             created_on=paid_on,
             source_key=f"interest:{allocation.pk}",

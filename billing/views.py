@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from datetime import date
 from tempfile import SpooledTemporaryFile
 
 from django.contrib import messages
@@ -18,23 +17,17 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from billing import selectors
 from billing.forms import YearFilterForm, ZipSelectionForm
 from contracts.selectors import customer_of
-from portal.lib.dates import rome_date
+from portal.lib import dates
 
 PAYMENTS_PAGE_SIZE = 25
 # A ZIP up to this size stays in memory; a larger one spills to a temporary file.
 ZIP_IN_MEMORY_BYTES = 8 * 1024 * 1024
-
-
-def today() -> date:
-    """Today in Rome: the one place these pages read the clock (tests replace it)."""
-    return rome_date(timezone.now())
 
 
 def _customer(request):
@@ -45,7 +38,7 @@ def _customer(request):
 @require_safe
 def invoice_list(request):
     customer = _customer(request)
-    day = today()
+    day = dates.today()
     years = selectors.invoice_years(customer)
     asked = YearFilterForm(request.GET, years=years).year()  # an unknown year falls back to the default
     year = selectors.shown_year(years, asked, today=day)
@@ -70,7 +63,7 @@ def invoice_detail(request, pk):
     invoice = get_object_or_404(
         selectors.invoices_of(_customer(request)).select_related("corrects", "contract"), pk=pk
     )
-    day = today()
+    day = dates.today()
     context = {"invoice": invoice, "today": day, **selectors.invoice_page_data(invoice, today=day)}
     return render(request, "billing/invoice_detail.html", context)
 
@@ -156,6 +149,6 @@ def payment_list(request):
         "payments": selectors.with_unallocated(page.object_list),
         "credits": credits,
         "credits_total": selectors.credits_total(credits),
-        "balance": selectors.balance_of(customer, today=today()),
+        "balance": selectors.balance_of(customer, today=dates.today()),
     }
     return render(request, "billing/payment_list.html", context)

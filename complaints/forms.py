@@ -19,6 +19,7 @@ from complaints import deadlines, selectors
 from complaints.models import Complaint
 from complaints.services import MAX_ATTACHMENTS, validate_attachment
 from contracts.models import Customer, Service
+from portal.lib import formatting
 
 DESCRIPTION_MAX_LENGTH = 10_000
 MESSAGE_MAX_LENGTH = 5_000
@@ -136,7 +137,7 @@ class InvoiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, invoice):
         return _("Bolletta n. %(number)s del %(day)s · %(total)s €") % {
             "number": invoice.number,
-            "day": invoice.issued_on.strftime("%d/%m/%Y"),
+            "day": formatting.day(invoice.issued_on),
             "total": number_format(invoice.total, 2, force_grouping=True),
         }
 

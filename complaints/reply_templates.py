@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 from complaints import deadlines, selectors
 from complaints.models import Complaint
+from portal.lib import formatting
 
 PLACEHOLDER = "[da completare"
 
@@ -135,14 +135,10 @@ class ReplyDraft:
         }
 
 
-def _day(value) -> str:
-    return date_format(value, "d/m/Y")
-
-
 def _invoice_wording(complaint: Complaint) -> str:
     invoice = complaint.invoice
     if invoice is not None and invoice.number:
-        issued = f" del {_day(invoice.issued_on)}" if invoice.issued_on else ""
+        issued = f" del {formatting.day(invoice.issued_on)}" if invoice.issued_on else ""
         return f"la bolletta n. {invoice.number}{issued} che ha contestato"
     return "le bollette del periodo che ha contestato"
 
@@ -155,8 +151,8 @@ def draft_complaint(complaint: Complaint) -> str:
             supply += f" in {complaint.service.supply_address}"
     elif complaint.supply_reference:
         supply = f" per la fornitura {complaint.supply_reference}"
-    received = _day(complaint.received_on)
-    sent = _day(complaint.sent_on)
+    received = formatting.day(complaint.received_on)
+    sent = formatting.day(complaint.sent_on)
     when = f"il {received}" if received == sent else f"il {received} (data di invio: {sent})"
     excerpt = Truncator(" ".join(complaint.description.split())).words(45)
     return (

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints import deadlines
 from complaints.models import Complaint
+from portal.lib import formatting
 from portal.lib.dates import days_between
 
 ZERO = Decimal("0.00")
@@ -220,10 +221,6 @@ def register_queryset(*, date_from: date, date_to: date) -> QuerySet[Complaint]:
     )
 
 
-def _day(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
 def _euro(value: Decimal | None) -> str:
     return f"{value:.2f}".replace(".", ",") if value else ""
 
@@ -249,10 +246,10 @@ def register_row(complaint: Complaint, *, today: date) -> list[str]:
         tax_id or complaint.sender_tax_id,
         str(service.get_kind_display()) if service else "",
         supply_point or complaint.supply_reference,
-        _day(complaint.sent_on),
-        _day(complaint.received_on),
-        _day(complaint.answer_due_on),
-        _day(complaint.answered_on),
+        formatting.day(complaint.sent_on, blank=""),
+        formatting.day(complaint.received_on, blank=""),
+        formatting.day(complaint.answer_due_on, blank=""),
+        formatting.day(complaint.answered_on, blank=""),
         days,
         within,
         " ".join(complaint.delay_cause.split()),

@@ -22,6 +22,7 @@ from billing.services import grant_indemnity
 from complaints import communications, deadlines, reply_templates, selectors, staff_alerts
 from complaints.models import Complaint, ComplaintAttachment, ComplaintCounter, ComplaintEvent
 from contracts.models import Contract, Customer, Service
+from portal.lib import formatting
 from portal.lib.dates import add_days
 
 REMINDER_DAYS_BEFORE = 5
@@ -471,7 +472,7 @@ def mark_overdue(complaint: Complaint, *, today: date) -> None:
     staff_alerts.queue(
         complaint=complaint,
         subject=_("%(code)s: termine di risposta scaduto il %(day)s")
-        % {"code": complaint.code, "day": complaint.answer_due_on.strftime("%d/%m/%Y")},
+        % {"code": complaint.code, "day": formatting.day(complaint.answer_due_on)},
         to_assignee=False,
     )
 

@@ -35,7 +35,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -45,7 +44,7 @@ from billing.selectors import pdf_filename
 from complaints import selectors, services, tasks
 from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm
 from complaints.models import Complaint
-from portal.lib import dates
+from portal.lib import dates, formatting
 from portal.lib.pdf import render_pdf
 from portal.notifications.rendering import supported_language
 
@@ -297,10 +296,10 @@ def _status_text(complaint: Complaint) -> str:
         "status": complaint.get_status_display(),
     }
     if complaint.answered_on is not None:
-        clock = _("Risposta inviata il %(day)s.") % {"day": date_format(complaint.answered_on, "d/m/Y")}
+        clock = _("Risposta inviata il %(day)s.") % {"day": formatting.day(complaint.answered_on)}
     else:
         left = selectors.days_left(complaint, today=dates.today())
-        due = date_format(complaint.answer_due_on, "d/m/Y")
+        due = formatting.day(complaint.answer_due_on)
         if left > 0:
             clock = ngettext(
                 "Risposta entro il %(day)s: manca %(count)s giorno.",
@@ -443,13 +442,13 @@ def _dossier_index(complaint: Complaint, included: list[str], missing: list[str]
         _("%(kind)s inviato il %(sent)s, ricevuto il %(received)s, risposta entro il %(due)s.")
         % {
             "kind": complaint.get_kind_display(),
-            "sent": date_format(complaint.sent_on, "d/m/Y"),
-            "received": date_format(complaint.received_on, "d/m/Y"),
-            "due": date_format(complaint.answer_due_on, "d/m/Y"),
+            "sent": formatting.day(complaint.sent_on),
+            "received": formatting.day(complaint.received_on),
+            "due": formatting.day(complaint.answer_due_on),
         },
     ]
     if complaint.answered_on:
-        lines.append(_("Risposta inviata il %(day)s.") % {"day": date_format(complaint.answered_on, "d/m/Y")})
+        lines.append(_("Risposta inviata il %(day)s.") % {"day": formatting.day(complaint.answered_on)})
     lines += ["", _("Contenuto:"), *(f"- {name}" for name in included)]
     if missing:
         lines += [

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from contracts.models import MeterReading
+from portal.lib import formatting
 
 # Geometry in SVG user units. The SVG scales to its container (viewBox) up to MAX_CSS_WIDTH: a compact
 # viewBox keeps the labels legible on a 390 px phone (about 0.75 scale) without being huge on a desktop.
@@ -131,8 +132,8 @@ def consumption_svg(intervals: Sequence[Consumption], *, unit: str, label: str) 
         centre = x + bar_width / 2
         amount = _number(interval.amount)
         description = _("dal %(start)s al %(end)s: %(amount)s %(unit)s") % {
-            "start": interval.start.strftime("%d/%m/%Y"),
-            "end": interval.end.strftime("%d/%m/%Y"),
+            "start": formatting.day(interval.start),
+            "end": formatting.day(interval.end),
             "amount": amount,
             "unit": unit,
         }

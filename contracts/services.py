@@ -29,6 +29,7 @@ from contracts.models import (
     WithdrawalRequest,
 )
 from contracts.pdf import letter_context
+from portal.lib import formatting
 from portal.lib.pdf import render_pdf
 from portal.notifications.services import notify
 from portal.tasks import run_sweep
@@ -301,7 +302,7 @@ def cancel_for_cooling_off(
         raise ValidationError(_("Questo contratto non può essere annullato."))
     if contract.cooling_off_open_until(requested_on) is None:
         raise ValidationError(
-            _("Il periodo di ripensamento è terminato il %(day)s.") % {"day": last_day.strftime("%d/%m/%Y")}
+            _("Il periodo di ripensamento è terminato il %(day)s.") % {"day": formatting.day(last_day)}
         )
     withdrawal = WithdrawalRequest.objects.create(
         contract=contract,
@@ -402,7 +403,7 @@ def check_condition_change_date(*, effective_on: date, sent_on: date) -> None:
                 "Con invio il %(sent)s la variazione può entrare in vigore al più presto il %(earliest)s "
                 "(3 mesi dal primo giorno del mese successivo alla ricezione presunta, art. 9.3)."
             )
-            % {"sent": sent_on.strftime("%d/%m/%Y"), "earliest": earliest.strftime("%d/%m/%Y")}
+            % {"sent": formatting.day(sent_on), "earliest": formatting.day(earliest)}
         )
 
 
@@ -557,7 +558,7 @@ def submit_self_reading(*, service: Service, value: int, read_on: date, by) -> M
             raise ValidationError(
                 {
                     "read_on": _("C'è già una lettura del %(day)s: la data non può essere precedente.")
-                    % {"day": last.read_on.strftime("%d/%m/%Y")}
+                    % {"day": formatting.day(last.read_on)}
                 }
             )
         if value < last.value:
@@ -566,7 +567,7 @@ def submit_self_reading(*, service: Service, value: int, read_on: date, by) -> M
                     "value": _(
                         "La lettura è più bassa dell'ultima registrata (%(last)s del %(day)s): controlla il contatore."
                     )
-                    % {"last": last.value, "day": last.read_on.strftime("%d/%m/%Y")}
+                    % {"last": last.value, "day": formatting.day(last.read_on)}
                 }
             )
         days = max((read_on - last.read_on).days, 1)

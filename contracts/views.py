@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from contracts import charts, selectors, services
 from contracts.forms import ContactDetailsForm, SelfReadingForm, WithdrawalForm
 from contracts.models import Contract, Service
-from portal.lib import dates
+from portal.lib import dates, formatting
 
 
 def _own_contract(request, number: str) -> Contract:
@@ -71,7 +71,7 @@ def supply(request, number, service_id):
                 % {
                     "value": form.cleaned_data["value"],
                     "unit": unit,
-                    "day": form.cleaned_data["read_on"].strftime("%d/%m/%Y"),
+                    "day": formatting.day(form.cleaned_data["read_on"]),
                 },
             )
             return redirect("contracts:supply", number=contract.number, service_id=service.pk)

@@ -5,13 +5,12 @@ from datetime import date
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portal.lib import dates
 from portal.lib.dates import rome_date
+from portal.lib.formatting import day
 
 # Inline styles: Django admin has no Bootstrap; colours keep a 4.5:1 contrast with white text.
 _COLOURS = {"overdue": "#b42318", "today": "#b42318", "soon": "#8a5300", "ok": "#1e6b34"}
@@ -39,15 +38,6 @@ def days_left_badge(due_on: date | None, today: date | None = None, *, soon: int
         _COLOURS[tone],
         text,
     )
-
-
-def today() -> date:
-    return dates.today()  # billing's admin still imports this name
-
-
-def day(value) -> str:
-    """A date as staff read it, dd/mm/yyyy, whatever the admin's language; a dash when there is none."""
-    return date_format(value, "d/m/Y") if value else "—"
 
 
 def day_with_badge(value, *, pending, today=None):

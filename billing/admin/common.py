@@ -1,15 +1,13 @@
 """What the billing screens share: money as staff read it, the status badge, the pages that collect what a
 service needs, and how a service's refusal lands on the form."""
 
-from decimal import Decimal
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.lib.money import round_money
+from portal.lib import formatting
 
 _BADGE = (
     '<span style="background:{};color:#fff;padding:1px 6px;border-radius:8px;white-space:nowrap">{}</span>'
@@ -18,10 +16,7 @@ _BADGE = (
 
 def euro(value) -> str:
     """1234.5 → "1.234,50 €": Italian format whatever the staff member's language."""
-    if value is None:
-        return "—"
-    text = f"{round_money(Decimal(value)):,.2f}".translate(str.maketrans(",.", ".,"))
-    return f"{text}\N{NO-BREAK SPACE}€"
+    return formatting.euro(value, italian=True)
 
 
 def status_badge(colour: str, label) -> str:

@@ -16,10 +16,10 @@ from billing.admin.forms import CreditNoteForm, DunningBlockForm
 from billing.dunning import notices as dunning
 from billing.models import Invoice, InvoiceLine, PaymentAllocation
 from portal.admin_display import LISTED_ON_CONFIRMATION, ReadOnlyAdminMixin, action_form_page
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
-from portal.admin_display import today as _today
 from portal.admin_lookups import SafeLookupsAdmin
+from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 # Colours keep a 4.5:1 contrast with white text (as portal.admin_display).
 INVOICE_COLOURS = {
@@ -298,7 +298,7 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
     @admin.action(description=_("Emetti nota di credito"), permissions=["change"])
     def issue_credit_notes(self, request, queryset):
         form = CreditNoteForm(
-            request.POST if "apply" in request.POST else None, initial={"issued_on": _today()}
+            request.POST if "apply" in request.POST else None, initial={"issued_on": dates.today()}
         )
         if not form.is_valid():
             return self._action_page(

@@ -25,8 +25,8 @@ from billing.dunning import notices as dunning
 from billing.dunning import selectors, steps
 from billing.dunning.lifecycle import Operation
 from billing.models import DefaultNotice
-from portal.admin_display import day as _day
-from portal.admin_display import today as _today
+from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 def operation_link(notice: DefaultNotice, operation: Operation) -> tuple[str, str]:
@@ -129,7 +129,7 @@ class NoticePages(RecordViews):
 
     def dispatch_view(self, request, pk):
         notice = self._notice(request, pk)
-        form = DispatchForm(request.POST or None, initial={"sent_on": _today()})
+        form = DispatchForm(request.POST or None, initial={"sent_on": dates.today()})
         sent = self._submit(
             request,
             form,
@@ -193,7 +193,7 @@ class NoticePages(RecordViews):
         form = SuspensionStepForm(
             request.POST or None,
             services=supplies,
-            initial={"requested_on": _today(), "service": supplies.first()},
+            initial={"requested_on": dates.today(), "service": supplies.first()},
         )
         step = self._submit(
             request, form, lambda data: steps.record_suspension_step(notice=notice, by=request.user, **data)
@@ -227,7 +227,7 @@ class NoticePages(RecordViews):
     def execution_view(self, request, pk, step_pk):
         notice = self._notice(request, pk)
         step = get_object_or_404(notice.steps.select_related("service"), pk=step_pk)
-        form = StepExecutionForm(request.POST or None, initial={"executed_on": _today()})
+        form = StepExecutionForm(request.POST or None, initial={"executed_on": dates.today()})
         executed = self._submit(
             request,
             form,
@@ -252,7 +252,7 @@ class NoticePages(RecordViews):
     def reactivate_view(self, request, pk):
         notice = self._notice(request, pk)
         form = ReactivationForm(
-            request.POST or None, initial={"proven_payment_on": _today(), "requested_on": _today()}
+            request.POST or None, initial={"proven_payment_on": dates.today(), "requested_on": dates.today()}
         )
         reactivations = self._submit(
             request, form, lambda data: steps.reactivate(notice=notice, by=request.user, **data)
@@ -301,7 +301,7 @@ class NoticePages(RecordViews):
         """Today's dunning work (selectors.worklist), each row with the page of the operation to do."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        today = _today()
+        today = dates.today()
         sections = []
         for section in selectors.worklist(today):
             shown = {"key": section.key, "title": section.title, "hint": section.hint}

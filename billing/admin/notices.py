@@ -16,8 +16,8 @@ from billing.dunning import steps
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, available_operations, condition, statuses
 from billing.models import DefaultNotice, DefaultNoticeItem, SuspensionStep
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
+from portal.lib.formatting import day as _day
 
 # Colours keep a 4.5:1 contrast with white text (as portal.admin_display).
 NOTICE_COLOURS = {

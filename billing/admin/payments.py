@@ -14,9 +14,9 @@ from billing.admin.common import AddedThroughServiceMixin, RecordViews, euro
 from billing.admin.forms import PaymentRegistrationForm
 from billing.models import Charge, Credit, CreditUse, Payment, PaymentAllocation
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
-from portal.admin_display import today as _today
+from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 class PaymentAllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -86,7 +86,7 @@ class PaymentAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = PaymentRegistrationForm(
-            request.POST or None, initial={"received_on": _today()}, admin_site=self.admin_site
+            request.POST or None, initial={"received_on": dates.today()}, admin_site=self.admin_site
         )
         payment = self._submit(
             request,

@@ -11,8 +11,8 @@ from billing.admin.common import AddedThroughServiceMixin, RecordViews, euro
 from billing.admin.forms import StandaloneSuspensionStepForm
 from billing.dunning import steps
 from billing.models import SuspensionStep
-from portal.admin_display import day as _day
-from portal.admin_display import today as _today
+from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 def step_report(step: SuspensionStep) -> str:
@@ -96,7 +96,7 @@ class SuspensionStepAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmi
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = StandaloneSuspensionStepForm(
-            request.POST or None, initial={"requested_on": _today()}, admin_site=self.admin_site
+            request.POST or None, initial={"requested_on": dates.today()}, admin_site=self.admin_site
         )
         step = self._submit(
             request, form, lambda data: steps.record_suspension_step(notice=None, by=request.user, **data)

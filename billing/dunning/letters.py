@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing import deadlines
-from billing.deadlines import format_day, supply_rule
+from billing.deadlines import supply_rule
 from billing.dunning.lifecycle import Operation, allows
 from billing.dunning.steps import earliest_step_day, flag_notices_in_12_months, supplies_of
 from billing.models import DefaultNotice
 from contracts.models import Service
+from portal.lib import formatting
 from portal.lib.dates import rome_date
 from portal.notifications import handlers
 from portal.notifications.models import Communication, Delivery
@@ -129,7 +130,7 @@ def apply_receipt(notice: DefaultNotice, *, received_on: date, by, at: datetime)
         raise ValidationError(
             {
                 "received_on": _("La ricezione non può precedere l'invio (%(day)s).")
-                % {"day": format_day(notice.sent_on)}
+                % {"day": formatting.day(notice.sent_on)}
             }
         )
     if received_on > rome_date(at):
@@ -163,7 +164,7 @@ def _letter_dispatched(*, delivery: Delivery, dispatched_on: date) -> None:
             % {
                 "reference": notice.reference,
                 "status": notice.get_status_display(),
-                "day": format_day(notice.closed_on or notice.prepared_on),
+                "day": formatting.day(notice.closed_on or notice.prepared_on),
             }
         )
     start_payment_term(

@@ -32,13 +32,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.deadlines import dunning_due_date, format_day
+from billing.deadlines import dunning_due_date
 from billing.dunning import letters
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, allows, condition
 from billing.dunning.selectors import amount_still_due
 from billing.dunning.steps import INTERVENTION_KINDS
 from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
 from contracts.models import Customer
+from portal.lib import formatting
 from portal.lib.dates import add_days, add_months, rome_date
 from portal.notifications.models import Delivery
 from portal.notifications.services import notify, record_letter_delivery, record_letter_dispatch
@@ -361,7 +362,7 @@ def _dispatch_by_pec(notice, *, sent_on, tracking_number, by, now) -> DefaultNot
         raise ValidationError(
             {
                 "sent_on": _("La PEC parte adesso: la data di invio è oggi, %(day)s.")
-                % {"day": format_day(today)}
+                % {"day": formatting.day(today)}
             }
         )
     _freeze(notice)

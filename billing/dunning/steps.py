@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import deadlines
-from billing.deadlines import format_day, supply_rule
+from billing.deadlines import supply_rule
 from billing.dunning.lifecycle import Operation, allows
 from billing.models import ZERO, Credit, DefaultNotice, SuspensionStep
 from contracts.deadlines import presumed_receipt
 from contracts.models import Contract, Service
+from portal.lib import formatting
 from portal.lib.dates import add_months, rome_date
 
 # CP-LG 6.5: the automatic indemnities of the suspension procedure, paid "entro otto mesi".
@@ -203,7 +204,7 @@ def record_suspension_step(
             message = _("Intervento non consentito: %(rule)s.") % {"rule": rule}
         else:
             message = _("Intervento non consentito prima del %(day)s (%(rule)s).") % {
-                "day": format_day(allowed_on),
+                "day": formatting.day(allowed_on),
                 "rule": rule,
             }
         raise ValidationError(
@@ -307,7 +308,7 @@ def record_step_execution(
     step = SuspensionStep.objects.select_for_update().get(pk=step.pk)
     if step.executed_on is not None:
         raise ValidationError(
-            _("Esecuzione già registrata il %(day)s.") % {"day": format_day(step.executed_on)}
+            _("Esecuzione già registrata il %(day)s.") % {"day": formatting.day(step.executed_on)}
         )
     _check_step_dates(
         kind=step.kind, requested_on=step.requested_on, executed_on=executed_on, today=rome_date(now)

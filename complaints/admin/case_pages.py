@@ -28,7 +28,7 @@ from complaints.admin.forms import (
 )
 from complaints.models import Complaint
 from portal.admin_display import LISTED_ON_CONFIRMATION
-from portal.admin_display import day as _day
+from portal.lib.formatting import day as _day
 
 
 class CasePages:

@@ -11,9 +11,9 @@ from complaints import deadlines, selectors
 from complaints.admin.common import euro, person
 from complaints.models import Complaint
 from complaints.selectors import Indemnity
-from portal.admin_display import day as _day
 from portal.admin_display import days_left_badge
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 KIND_SHORT = {
     Complaint.Kind.COMPLAINT: _("Reclamo"),

@@ -2,16 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format, number_format
 
+from portal.lib import formatting
 
-def euro(value) -> str:
-    return f"{number_format(value, 2, force_grouping=True)} €"
-
-
-def moment(value) -> str:
-    return date_format(timezone.localtime(value), "d/m/Y H:i") if value else "—"
+euro = formatting.euro
+moment = formatting.moment
 
 
 def person(user) -> str:

@@ -28,8 +28,8 @@ from complaints.admin.inlines import ComplaintAttachmentInline, ComplaintEventIn
 from complaints.admin.reply_pages import ReplyPages
 from complaints.admin.reports import Reports
 from complaints.models import Complaint
-from portal.admin_display import day as _day
 from portal.admin_lookups import SafeLookupsAdmin
+from portal.lib.formatting import day as _day
 
 SECTION_FIELDS = list(reply_templates.SECTION_FIELDS)
 # The only fields typed on the change page; the rest changes through the services.

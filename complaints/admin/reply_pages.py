@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from complaints import communications, reply_templates, selectors, services
 from complaints.admin.common import case_route, euro
 from complaints.admin.forms import ConfirmForm, ReplyDraftForm, SendReplyForm
-from portal.admin_display import day as _day
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 class ReplyPages:

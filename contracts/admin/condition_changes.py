@@ -9,9 +9,9 @@ from django.utils.translation import ngettext
 
 from contracts.models import ConditionChange, ConditionChangeNotice
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 class ConditionChangeNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -22,8 +22,8 @@ from contracts.admin.forms import (
 from contracts.admin.helpers import apply_each, ask
 from contracts.models import Contract
 from portal.admin_display import LISTED_ON_CONFIRMATION
-from portal.admin_display import day as _day
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 # What each contract is called in the messages.
 NUMBER = attrgetter("number")

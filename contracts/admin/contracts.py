@@ -17,11 +17,11 @@ from contracts.admin.filters import ExpiringSoonFilter, RenewalNoticeFilter, Ser
 from contracts.admin.supplies import ServiceInline
 from contracts.admin.withdrawals import WithdrawalInline
 from contracts.models import Contract, Device, Service
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_display import days_left_badge
 from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 class DeviceFormSet(BaseInlineFormSet):

@@ -11,10 +11,10 @@ from contracts.admin.forms import ServiceActivationForm
 from contracts.admin.helpers import apply_each, ask
 from contracts.models import MeterReading, Service
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.admin_display import day as _day
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib import dates
+from portal.lib.formatting import day as _day
 
 
 class ServiceInlineForm(ModelForm):

@@ -1,9 +1,8 @@
 """Presentation helpers for the contract pages: money in the customer's locale, a masked IBAN."""
 
-from decimal import Decimal
-
 from django import template
-from django.template.defaultfilters import floatformat
+
+from portal.lib import formatting
 
 register = template.Library()
 
@@ -11,9 +10,7 @@ register = template.Library()
 @register.filter
 def euro(value):
     """1234.5 → "1.234,50 €" in Italian ("1,234.50 €" in English); empty for no value."""
-    if value in (None, ""):
-        return ""
-    return f"{floatformat(Decimal(value), '2g')}\N{NO-BREAK SPACE}€"
+    return formatting.euro(value, blank="")
 
 
 @register.filter

@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.lib import formatting
 from portal.lib.dates import rome_date
 from portal.notifications import services
 from portal.notifications.forms import LetterDispatchForm, LetterReceiptForm
@@ -295,7 +295,7 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
 
     @admin.display(description=_("creata il"), ordering="communication__created_at")
     def created_at(self, obj):
-        return date_format(rome_date(obj.communication.created_at), "d/m/Y")
+        return formatting.day(rome_date(obj.communication.created_at))
 
     @admin.display(description=_("cliente"))
     def customer(self, obj):
@@ -323,11 +323,9 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
             return format_html('<a class="button" href="{}">{}</a>', url, _("Registra spedizione"))
         if obj.delivered_on is None:
             url = reverse("admin:notifications_lettertopost_receipt", args=[obj.pk])
-            label = _("Spedita il %(date)s · registra ricevuta") % {
-                "date": date_format(obj.dispatched_on, "d/m/Y")
-            }
+            label = _("Spedita il %(date)s · registra ricevuta") % {"date": formatting.day(obj.dispatched_on)}
             return format_html('<a class="button" href="{}">{}</a>', url, label)
-        return _("Consegnata il %(date)s") % {"date": date_format(obj.delivered_on, "d/m/Y")}
+        return _("Consegnata il %(date)s") % {"date": formatting.day(obj.delivered_on)}
 
     def get_urls(self):
         urls = [
@@ -356,7 +354,7 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
             done=_("Spedizione registrata: raccomandata %(number)s del %(date)s."),
             done_params=lambda letter: {
                 "number": letter.tracking_number,
-                "date": date_format(letter.dispatched_on, "d/m/Y"),
+                "date": formatting.day(letter.dispatched_on),
             },
             initial={"dispatched_on": rome_date(timezone.now())},
         )
@@ -371,7 +369,7 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
                 delivery=letter, by=request.user, now=now, **data
             ),
             done=_("Consegna registrata: %(date)s."),
-            done_params=lambda letter: {"date": date_format(letter.delivered_on, "d/m/Y")},
+            done_params=lambda letter: {"date": formatting.day(letter.delivered_on)},
             initial={},
         )
 

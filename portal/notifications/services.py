@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, models, transaction
 from django.db.models import Case, DateTimeField, Q, Value, When
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.models import Customer
+from portal.lib import formatting
 from portal.lib.dates import rome_date
 from portal.models import User
 from portal.notifications import handlers, rendering
@@ -324,7 +324,7 @@ def record_letter_dispatch(
             _(
                 "La spedizione di questa lettera è già stata registrata: spedita il %(date)s, raccomandata %(number)s."
             )
-            % {"date": date_format(letter.dispatched_on, "d/m/Y"), "number": letter.tracking_number}
+            % {"date": formatting.day(letter.dispatched_on), "number": letter.tracking_number}
         )
     created_on = rome_date(letter.communication.created_at)
     if dispatched_on > rome_date(now):
@@ -332,7 +332,7 @@ def record_letter_dispatch(
     elif dispatched_on < created_on:
         errors["dispatched_on"] = _(
             "La data di spedizione non può precedere la creazione della comunicazione (%(date)s)."
-        ) % {"date": date_format(created_on, "d/m/Y")}
+        ) % {"date": formatting.day(created_on)}
     if not tracking_number:
         errors["tracking_number"] = _("Indica il numero della raccomandata.")
     if errors:
@@ -369,7 +369,7 @@ def record_letter_delivery(*, delivery: Delivery, delivered_on: date, by: User, 
     if letter.delivered_on is not None:
         raise ValidationError(
             _("La consegna di questa lettera è già stata registrata: consegnata il %(date)s.")
-            % {"date": date_format(letter.delivered_on, "d/m/Y")}
+            % {"date": formatting.day(letter.delivered_on)}
         )
     if delivered_on > rome_date(now):
         raise ValidationError({"delivered_on": _("La data di consegna non può essere nel futuro.")})
@@ -377,7 +377,7 @@ def record_letter_delivery(*, delivery: Delivery, delivered_on: date, by: User, 
         raise ValidationError(
             {
                 "delivered_on": _("La data di consegna non può precedere la spedizione (%(date)s).")
-                % {"date": date_format(letter.dispatched_on, "d/m/Y")}
+                % {"date": formatting.day(letter.dispatched_on)}
             }
         )
     letter.delivered_on = delivered_on

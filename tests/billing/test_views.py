@@ -10,9 +10,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from billing import deadlines, selectors, services, views
+from billing import deadlines, selectors, services
 from billing.models import DefaultNotice, DefaultNoticeItem, Invoice, InvoiceLine, Payment
 from billing.services import LineSpec
+from portal.lib import dates
 from tests.factories import UserFactory, active_contract
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def on(monkeypatch):
     """Set the pages' "today" (Europe/Rome) to a given date."""
 
     def set_today(day: date):
-        monkeypatch.setattr(views, "today", lambda: day)
+        monkeypatch.setattr(dates, "today", lambda: day)
 
     set_today(date(2026, 11, 10))
     return set_today

@@ -469,7 +469,9 @@ class TestWorkingACase:
         assert "Indennizzo automatico: 30,00 €" in letter
         assert "Indennizzo automatico per mancato rispetto dei livelli specifici di qualità" in letter
         page = officer_client.get(url("change", complaint)).content.decode()
-        assert "30,00 €" in page and "fascia 1" in page and "Da detrarre ancora: 30,00 €" in page
+        # Amounts keep their sign on the same line (a no-break space, as on every screen).
+        assert "30,00\N{NO-BREAK SPACE}€" in page and "fascia 1" in page
+        assert "Da detrarre ancora: 30,00\N{NO-BREAK SPACE}€" in page
 
     def test_the_draft_can_be_restarted_from_a_chosen_outcome(self, officer_client, complaint):
         save_reply(officer_client, complaint)
