@@ -130,14 +130,6 @@ SUSPENSION_ALLOWED = deadlines.register(
 )
 
 
-def _missing_pdf():
-    # A few minutes' grace: the PDF queued at issue is normally rendered by then; only what a broker outage
-    # or a lost message left behind is caught up here.
-    return Invoice.objects.filter(issued_on__isnull=False, pdf="").filter(
-        created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
-    )
-
-
 def _render_missing_pdf(invoice, ctx):
     from billing.pdf import store_invoice_pdf  # here: web processes never load WeasyPrint
 
@@ -145,13 +137,11 @@ def _render_missing_pdf(invoice, ctx):
 
 
 MISSING_PDFS = deadlines.register(
-    deadlines.Sweep(
+    deadlines.catch_up(
         name="billing.missing_pdfs",
         description="Bollette e note di credito emesse ancora senza PDF (coda non raggiunta): le stampa",
-        pending=_missing_pdf,
+        unsent=lambda: Invoice.objects.filter(issued_on__isnull=False, pdf=""),
         due_field="issued_on",  # served by the partial index invoice_pdf_missing
         act=_render_missing_pdf,
-        schedule=deadlines.CATCH_UP_INTERVAL,
-        batch_size=20,  # each row renders a PDF inside the batch's transaction
     )
 )

@@ -5,7 +5,6 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import timezone
 
 from complaints import selectors, services
 from complaints.models import Complaint
@@ -50,16 +49,12 @@ CONCILIATION = deadlines.register(
 )
 
 ACKNOWLEDGEMENTS = deadlines.register(
-    deadlines.Sweep(
+    deadlines.catch_up(
         name="complaints.acknowledgements",
         description="Reclami ancora senza conferma di ricezione (coda non raggiunta): la invia",
-        pending=lambda: Complaint.objects.filter(
-            acknowledged_at__isnull=True, created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
-        ),
+        unsent=lambda: Complaint.objects.filter(acknowledged_at__isnull=True),
         due_field="received_on",  # served by the partial index complaint_ack_pending
         act=lambda complaint, ctx: services.send_acknowledgement(complaint),
-        schedule=deadlines.CATCH_UP_INTERVAL,
-        batch_size=20,  # each row renders a PDF inside the batch's transaction
     )
 )
 

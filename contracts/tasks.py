@@ -2,7 +2,6 @@
 of a withdrawal."""
 
 from celery import shared_task
-from django.utils import timezone
 
 from contracts import services
 from contracts.models import ConditionChangeNotice, Contract, Service, WithdrawalRequest
@@ -67,16 +66,12 @@ CONDITION_CHANGE_NOTICES = deadlines.register(
 )
 
 WITHDRAWAL_RECEIPTS = deadlines.register(
-    deadlines.Sweep(
+    deadlines.catch_up(
         name="contracts.withdrawal_receipts",
         description="Recessi ancora senza ricevuta (coda non raggiunta): la invia",
-        pending=lambda: WithdrawalRequest.objects.filter(
-            receipt_sent_at__isnull=True, created_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE
-        ),
+        unsent=lambda: WithdrawalRequest.objects.filter(receipt_sent_at__isnull=True),
         due_field="received_on",  # served by the partial index withdrawal_receipt_pending
         act=lambda withdrawal, ctx: services.send_withdrawal_receipt(withdrawal),
-        schedule=deadlines.CATCH_UP_INTERVAL,
-        batch_size=20,  # each row renders a PDF inside the batch's transaction
     )
 )
 

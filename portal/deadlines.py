@@ -89,6 +89,24 @@ class Sweep:
 CATCH_UP_INTERVAL = 600.0
 QUEUED_WORK_GRACE = timedelta(minutes=5)
 
+
+def catch_up(
+    *, name: str, description: str, unsent: Callable[[], models.QuerySet], due_field: str, act
+) -> Sweep:
+    """A catch-up sweep: the rows `unsent` returns (still without what a task queued at their commit was to
+    do) once they are older than QUEUED_WORK_GRACE, so that the queued task normally gets there first. The
+    model needs `created_at`. 20 rows a batch: each act renders a PDF inside the batch's transaction."""
+    return Sweep(
+        name=name,
+        description=description,
+        pending=lambda: unsent().filter(created_at__lt=timezone.now() - QUEUED_WORK_GRACE),
+        due_field=due_field,
+        act=act,
+        schedule=CATCH_UP_INTERVAL,
+        batch_size=20,
+    )
+
+
 _registry: dict[str, Sweep] = {}
 
 

@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.admin_display import ReadOnlyAdminMixin
 from portal.lib import formatting
 from portal.lib.dates import rome_date
 from portal.notifications import services
@@ -46,7 +47,9 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Communication)
-class CommunicationAdmin(admin.ModelAdmin):
+class CommunicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A communication is a record of what the customer was told: nobody adds, edits or deletes it."""
+
     list_display = [
         "created_at",
         "customer",
@@ -80,16 +83,6 @@ class CommunicationAdmin(admin.ModelAdmin):
         "body_text",
     ]
     readonly_fields = fields
-
-    # A communication is a record of what the customer was told: nobody edits or deletes it.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True, description=_("PDF"))
     def has_document(self, obj):
