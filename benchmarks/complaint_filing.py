@@ -81,11 +81,12 @@ from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.models import Customer  # noqa: E402
 from billing import services as billing_services  # noqa: E402
 from billing.models import Invoice, InvoiceLine  # noqa: E402
 from billing.tasks import render_invoice_pdf as render_invoice_pdf_task  # noqa: E402
 from complaints.models import Complaint, ComplaintCounter  # noqa: E402
-from contracts.models import Customer, Service  # noqa: E402
+from contracts.models import Service  # noqa: E402
 from portal.lib.dates import rome_date  # noqa: E402
 from portal.notifications.models import Communication  # noqa: E402
 from tests.factories import CustomerFactory, active_contract  # noqa: E402

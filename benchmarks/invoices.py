@@ -40,12 +40,13 @@ from unittest import mock  # noqa: E402
 
 from django.db import connection, transaction  # noqa: E402
 
+from accounts.models import Customer  # noqa: E402
 from billing import services  # noqa: E402
 from billing.generation import generate_invoices  # noqa: E402
 from billing.models import Credit, Invoice, Tariff  # noqa: E402
 from billing.pdf import render_invoice  # noqa: E402
 from billing.tasks import render_invoice_pdf as render_invoice_pdf_task  # noqa: E402
-from contracts.models import Contract, Customer, MeterReading, Service  # noqa: E402
+from contracts.models import Contract, MeterReading, Service  # noqa: E402
 from contracts.services import activate_service  # noqa: E402
 from portal.lib import pdf  # noqa: E402
 from portal.lib.dates import add_months  # noqa: E402

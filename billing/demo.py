@@ -4,10 +4,10 @@ invoice run, most paid, one of Mario's left overdue long enough to be in a defau
 from datetime import date
 from decimal import Decimal
 
+from accounts.models import Customer
 from billing import generation, services
 from billing.models import Invoice, Payment, Tariff
 from billing.pdf import store_invoice_pdf
-from contracts.models import Customer
 from portal.lib.dates import add_days, add_months, first_of_month
 
 TARIFFS = {

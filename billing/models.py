@@ -12,8 +12,9 @@ from django.db import models
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from billing.dunning import lifecycle
-from contracts.models import Contract, Customer
+from contracts.models import Contract
 from portal.deadlines import pending_index
 from portal.models import YearCounter
 

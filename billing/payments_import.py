@@ -34,9 +34,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from accounts.models import Customer
 from billing.models import Invoice, Payment
 from billing.services import record_payment
-from contracts.models import Customer
 
 REQUIRED_COLUMNS = ("transaction_id", "date", "amount", "method", "customer")
 OPTIONAL_COLUMNS = ("invoice",)

@@ -13,9 +13,10 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from billing import deadlines, services
 from billing.models import ZERO, Credit, DefaultNotice, Invoice, Payment, PaymentAllocation
-from contracts.models import Contract, Customer
+from contracts.models import Contract
 from portal.lib.dates import days_between
 
 # The most invoices one ZIP may hold: two years of monthly bills.

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from billing import deadlines, taxes
 from billing.models import (
     ZERO,
@@ -28,7 +29,7 @@ from billing.models import (
     Payment,
     PaymentAllocation,
 )
-from contracts.models import Contract, Customer
+from contracts.models import Contract
 from portal.lib import formatting
 from portal.lib.dates import add_months
 from portal.lib.money import round_money

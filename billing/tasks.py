@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from billing.dunning import letters, notices  # noqa: F401  (letters: registers the letter handlers)
 from billing.dunning.lifecycle import Operation, condition
 from billing.generation import generate_invoices
 from billing.models import DefaultNotice, Invoice
 from portal import deadlines
 from portal.lib.dates import add_months, first_of_month, rome_date
-from portal.models import User
 
 logger = logging.getLogger(__name__)
 

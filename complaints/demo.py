@@ -3,11 +3,11 @@ an information request answered in time, and one filed without an account by som
 
 from datetime import date
 
+from accounts.models import Customer, User
 from complaints import services
 from complaints.models import Complaint
-from contracts.models import Customer, Service
+from contracts.models import Service
 from portal.lib.dates import add_days
-from portal.models import User
 
 REPLY = {
     "reply_complaint": "Ci ha scritto che il consumo fatturato per agosto le sembra troppo alto rispetto agli anni scorsi.",

@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from stdnum.it import codicefiscale, iva
 
+from accounts.models import Customer
 from complaints import deadlines, selectors
 from complaints.models import Complaint
 from complaints.services import MAX_ATTACHMENTS, validate_attachment
-from contracts.models import Customer, Service
+from contracts.models import Service
 from portal.lib import formatting
 
 DESCRIPTION_MAX_LENGTH = 10_000

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from billing.models import Credit, Invoice
-from contracts.models import Contract, Customer, Service
+from contracts.models import Contract, Service
 from portal.deadlines import pending_index
 from portal.models import YearCounter
 

@@ -19,10 +19,11 @@ from django.core import signing
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from billing.models import Invoice
 from complaints import deadlines
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
-from contracts.models import Contract, Customer, Service
+from contracts.models import Contract, Service
 from contracts.selectors import contract_documents, customer_of
 from portal.lib.dates import add_days, add_months, days_between
 from portal.notifications.models import Communication

@@ -16,12 +16,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from billing import dunning
 from billing.models import Credit
 from billing.services import grant_indemnity
 from complaints import communications, deadlines, reply_templates, selectors, staff_alerts
 from complaints.models import Complaint, ComplaintAttachment, ComplaintCounter, ComplaintEvent
-from contracts.models import Contract, Customer, Service
+from contracts.models import Contract, Service
 from portal.lib import formatting
 from portal.lib.dates import add_days
 

@@ -8,8 +8,9 @@ Contracts are created once (by number) and brought to their state through the re
 from datetime import date
 from decimal import Decimal
 
+from accounts.models import Customer
 from contracts import deadlines, services
-from contracts.models import Contract, Customer, Device, MeterReading, Service
+from contracts.models import Contract, Device, MeterReading, Service
 from portal.lib.dates import add_days, add_months, first_of_month
 
 BUSINESS_CUSTOMER = {

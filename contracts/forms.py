@@ -9,8 +9,9 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.forms import ITProvinceSelect, ITZipCodeField
 
+from accounts.models import Customer
 from contracts import selectors
-from contracts.models import Contract, Customer, WithdrawalRequest
+from contracts.models import Contract, WithdrawalRequest
 
 NUMBER_ERRORS = {
     "required": _("Scrivi la lettura del contatore."),

@@ -5,7 +5,8 @@ from datetime import date
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from contracts.models import Contract, Customer
+from accounts.models import Customer
+from contracts.models import Contract
 
 
 def letter_context(customer: Customer, contract: Contract, *, document_date: date, **extra) -> dict:

@@ -14,15 +14,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from contracts import deadlines
-from contracts.models import (
-    ConditionChangeNotice,
-    Contract,
-    Customer,
-    MeterReading,
-    Service,
-    WithdrawalRequest,
-)
+from contracts.models import ConditionChangeNotice, Contract, MeterReading, Service, WithdrawalRequest
 from portal.notifications.models import Communication
 
 # How many readings the supply page lists and charts.

@@ -17,12 +17,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from contracts import deadlines
 from contracts.models import (
     ConditionChange,
     ConditionChangeNotice,
     Contract,
-    Customer,
     Device,
     MeterReading,
     Service,

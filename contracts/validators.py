@@ -1,26 +1,23 @@
-"""Validators for Italian identifiers, backed by python-stdnum so the checksums are the official ones."""
+"""Validators for supply identifiers and IBANs, backed by python-stdnum so the checksums are the official ones.
+
+The customer's identifiers (codice fiscale, partita IVA, CAP) are validated in accounts.validators; they are
+re-exported here because contracts' forms and historical migrations use them by this path."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from stdnum import iban
-from stdnum.it import codicefiscale, iva
 
+from accounts.validators import validate_cap, validate_codice_fiscale, validate_partita_iva
 
-def validate_codice_fiscale(value):
-    if not codicefiscale.is_valid(value):
-        raise ValidationError(
-            _("Il codice fiscale non è valido: controlla i 16 caratteri (o le 11 cifre per le aziende)."),
-            code="invalid_codice_fiscale",
-        )
-
-
-def validate_partita_iva(value):
-    if not iva.is_valid(value):
-        raise ValidationError(
-            _("La partita IVA non è valida: sono 11 cifre con una cifra di controllo finale."),
-            code="invalid_partita_iva",
-        )
+__all__ = [
+    "validate_cap",
+    "validate_codice_fiscale",
+    "validate_iban",
+    "validate_partita_iva",
+    "validate_pdr",
+    "validate_pod",
+]
 
 
 def validate_iban(value):
@@ -28,10 +25,6 @@ def validate_iban(value):
         raise ValidationError(
             _("L'IBAN non è valido: controlla di averlo copiato per intero."), code="invalid_iban"
         )
-
-
-# Italian postcodes are five digits (the same rule django-localflavor's ITZipCodeField form field applies).
-validate_cap = RegexValidator(r"^\d{5}$", _("Il CAP è di 5 cifre."), code="invalid_cap")
 
 
 # POD: "IT", a three-digit distributor code, "E", then the point's digits (8 or 9) — e.g. IT001E12345678.

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,22 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import deadlines
 from portal.admin_display import days_left_badge
 from portal.lib.dates import add_days, rome_date
-from portal.models import SweepFailure, SweepRun, User, WorkerHeartbeat
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["email", "first_name", "last_name"]
-    fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        (_("Dati personali"), {"fields": ["first_name", "last_name", "language"]}),
-        (_("Permessi"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        (_("Date"), {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+from portal.models import SweepFailure, SweepRun, WorkerHeartbeat
 
 
 @admin.register(WorkerHeartbeat)

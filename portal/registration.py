@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from contracts.models import Contract, Customer
-from portal.models import User
+from accounts.models import Customer, User
+from contracts.models import Contract
 
 logger = logging.getLogger(__name__)
 

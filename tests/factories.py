@@ -4,8 +4,8 @@ from decimal import Decimal
 import factory
 from stdnum.it import codicefiscale
 
-from contracts.models import Contract, Customer, Service
-from portal.models import User
+from accounts.models import Customer, User
+from contracts.models import Contract, Service
 
 PASSWORD = "s3cret-Password!"
 

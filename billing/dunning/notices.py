@@ -32,13 +32,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Customer
 from billing.deadlines import dunning_due_date
 from billing.dunning import letters
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, allows, condition
 from billing.dunning.selectors import amount_still_due
 from billing.dunning.steps import INTERVENTION_KINDS
 from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
-from contracts.models import Customer
 from portal.lib import formatting
 from portal.lib.dates import add_days, add_months, rome_date
 from portal.notifications.models import Delivery

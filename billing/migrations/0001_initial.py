@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 from decimal import Decimal
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -12,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0002_customer_health_data_consent_and_more'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('portal', '0001_initial'),  # the user model lived in portal until accounts 0001
     ]
 
     operations = [
@@ -173,7 +172,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='contracts.customer')),
                 ('invoice', models.ForeignKey(blank=True, help_text='La bolletta indicata dal cliente; vuoto: si paga il debito più vecchio (CG 6.1).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='named_payments', to='billing.invoice')),
-                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='portal.user')),
             ],
             options={
                 'verbose_name': 'pagamento',

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ('billing', '0002_interest_rates'),
         ('contracts', '0003_condition_change_notices_swept'),
         ('notifications', '0002_communication_recipient_email_and_more'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('portal', '0001_initial'),  # the user model lived in portal until accounts 0001
     ]
 
     operations = [
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='defaultnotice',
             name='closed_by',
-            field=models.ForeignKey(blank=True, help_text='Vuoto: chiusa dal sistema (pagamento).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='chiusa da'),
+            field=models.ForeignKey(blank=True, help_text='Vuoto: chiusa dal sistema (pagamento).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='chiusa da'),
         ),
         migrations.AddField(
             model_name='defaultnotice',
@@ -124,12 +124,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='defaultnotice',
             name='dispatch_recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invio registrato da'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='invio registrato da'),
         ),
         migrations.AddField(
             model_name='defaultnotice',
             name='receipt_recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ricezione registrata da'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='ricezione registrata da'),
         ),
         migrations.AddField(
             model_name='defaultnoticeitem',
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='suspensionstep',
             name='execution_recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='esecuzione registrata da'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='esecuzione registrata da'),
         ),
         migrations.AddField(
             model_name='suspensionstep',
@@ -164,7 +164,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='suspensionstep',
             name='recorded_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='registrato da'),
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='registrato da'),
         ),
         migrations.AddField(
             model_name='suspensionstep',

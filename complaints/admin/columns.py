@@ -125,7 +125,7 @@ class ComplaintColumns:
 
     @admin.display(description=_("cliente"))
     def customer_link(self, complaint):
-        return self._admin_link(complaint.customer, "admin:contracts_customer_change")
+        return self._admin_link(complaint.customer, "admin:accounts_customer_change")
 
     @admin.display(description=_("contratto"))
     def contract_link(self, complaint):

@@ -3,7 +3,6 @@
 import complaints.models
 import django.db.models.deletion
 import secrets
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -14,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('billing', '0002_interest_rates'),
         ('contracts', '0002_customer_health_data_consent_and_more'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('portal', '0001_initial'),  # the user model lived in portal until accounts 0001
     ]
 
     operations = [
@@ -65,7 +64,7 @@ class Migration(migrations.Migration):
                 ('submission_token', models.CharField(blank=True, max_length=64, null=True, unique=True)),
                 ('tracking_secret', models.CharField(default=secrets.token_urlsafe, editable=False, max_length=43)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_complaints', to=settings.AUTH_USER_MODEL, verbose_name='assegnato a')),
+                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_complaints', to='portal.user', verbose_name='assegnato a')),
                 ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='contracts.contract')),
                 ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='contracts.customer', verbose_name='cliente')),
                 ('indemnity_credit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.credit')),
@@ -86,7 +85,7 @@ class Migration(migrations.Migration):
                 ('text', models.TextField(blank=True)),
                 ('internal', models.BooleanField(default=False)),
                 ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.user')),
                 ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='complaints.complaint')),
             ],
             options={
@@ -104,7 +103,7 @@ class Migration(migrations.Migration):
                 ('internal', models.BooleanField(default=False)),
                 ('uploaded_at', models.DateTimeField(auto_now_add=True)),
                 ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='complaints.complaint')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.user')),
                 ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to='complaints.complaintevent')),
             ],
         ),

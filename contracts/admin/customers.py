@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Customer
 from contracts import services
 from contracts.admin.forms import CustomerAdminForm
-from contracts.models import Contract, Customer
+from contracts.models import Contract
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_lookups import SafeLookupsAdmin
 

@@ -4,7 +4,6 @@ import contracts.validators
 import django.core.validators
 import django.db.models.deletion
 from decimal import Decimal
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -12,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contracts', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('portal', '0001_initial'),  # the user model lived in portal until accounts 0001
     ]
 
     operations = [
@@ -63,7 +62,7 @@ class Migration(migrations.Migration):
                 ('notices_total', models.PositiveIntegerField(default=0)),
                 ('notices_sent', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.user')),
             ],
             options={
                 'verbose_name': 'variazione unilaterale',
@@ -159,7 +158,7 @@ class Migration(migrations.Migration):
                 ('value', models.PositiveIntegerField(verbose_name='lettura')),
                 ('source', models.CharField(choices=[('customer', 'Autolettura'), ('distributor', 'Lettura del distributore'), ('estimate', 'Stima')], max_length=12, verbose_name='origine')),
                 ('submitted_at', models.DateTimeField(auto_now_add=True)),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.user')),
                 ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='readings', to='contracts.service')),
             ],
             options={
@@ -195,7 +194,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(default='portal', max_length=20, verbose_name='canale')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='contracts.contract')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.user')),
                 ('service', models.ForeignKey(blank=True, help_text='Vuoto: tutto il contratto.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='contracts.service')),
             ],
             options={

@@ -35,7 +35,7 @@ class Communication(models.Model):
     """One message to one customer: a notice, a letter, a reply. Every communication is in the inbox."""
 
     customer = models.ForeignKey(
-        "contracts.Customer",
+        "accounts.Customer",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -1,4 +1,4 @@
-from contracts.models import Customer
+from accounts.models import Customer
 from portal.notifications.models import Communication
 
 

@@ -15,10 +15,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Case, DateTimeField, Q, Value, When
 from django.utils.translation import gettext as _
 
-from contracts.models import Customer
+from accounts.models import Customer, User
 from portal.lib import formatting
 from portal.lib.dates import rome_date
-from portal.models import User
 from portal.notifications import handlers, rendering
 from portal.notifications.models import Communication, Delivery
 

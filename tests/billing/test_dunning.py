@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import Customer
 from billing import deadlines as billing_deadlines
 from billing import services
 from billing.dunning import notices, steps
 from billing.models import Credit, DefaultNotice, Invoice, InvoiceLine, SuspensionStep
 from billing.services import LineSpec
-from contracts.models import Contract, Customer, Service
+from contracts.models import Contract, Service
 from portal import deadlines
 from portal.lib.dates import ROME, add_days, rome_date
 from portal.notifications.models import Communication, Delivery

@@ -532,7 +532,7 @@ def test_billing_officers_and_supervisors_change_contracts(client):
 
 def test_staff_record_when_a_customer_gives_the_health_data_consent(billing, alice):
     client, _user = billing
-    url = reverse("admin:contracts_customer_change", args=[alice.pk])
+    url = reverse("admin:accounts_customer_change", args=[alice.pk])
     page = client.get(url)
     assert "Indirizzo per le risposte scritte" in page.content.decode()
     data = form_data(page)
@@ -566,7 +566,7 @@ def test_the_customer_list_tells_who_has_a_portal_account(billing, alice):
     client, _user = billing
     without = CustomerFactory(user=None, first_name="Nina", last_name="Blu", email="nina@example.it")
 
-    response = client.get(reverse("admin:contracts_customer_changelist"), {"user__isempty": "1"})
+    response = client.get(reverse("admin:accounts_customer_changelist"), {"user__isempty": "1"})
 
     assert response.status_code == 200
     assert {customer.pk for customer in response.context_data["cl"].queryset} == {without.pk}

@@ -233,7 +233,7 @@ def set_consent(door, client, customer, *, consent: bool):
             data[name] = ""
         return client.post(reverse("contracts:contact_details"), data)
     client = as_staff(client)
-    url = reverse("admin:contracts_customer_change", args=[customer.pk])
+    url = reverse("admin:accounts_customer_change", args=[customer.pk])
     data = form_data(client.get(url))
     data["user"] = customer.user_id
     data.pop("health_data_consent", None)

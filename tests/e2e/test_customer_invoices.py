@@ -7,8 +7,8 @@ import zipfile
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
+from accounts.models import Customer
 from billing import selectors
-from contracts.models import Customer
 from contracts.templatetags.contracts_tags import euro
 from portal.lib.dates import rome_date
 from tests.pdf_utils import pdf_text

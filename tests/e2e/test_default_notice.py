@@ -10,10 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import Customer
 from billing import deadlines, dunning
 from billing.models import DefaultNotice, Invoice
 from contracts.deadlines import presumed_receipt
-from contracts.models import Customer, Service
+from contracts.models import Service
 from portal.lib.dates import ROME, add_days, rome_date
 
 MARIO = "mario.rossi@example.it"

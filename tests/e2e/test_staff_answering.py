@@ -4,9 +4,10 @@ reply, previews the letter and sends it; the customer, logged in again, reads th
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import Customer
 from complaints import services
 from complaints.models import Complaint
-from contracts.models import Customer, Service
+from contracts.models import Service
 from portal.lib.dates import rome_date
 from tests.pdf_utils import pdf_text
 

@@ -9,12 +9,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from accounts.models import Customer
 from billing.generation import generate_invoices
 from billing.models import Invoice
 from billing.services import INDEMNITY_WORDING
 from complaints import deadlines, services
 from complaints.models import Complaint
-from contracts.models import Customer, Service
+from contracts.models import Service
 from portal.lib.dates import ROME, add_days, add_months, first_of_month, rome_date
 from tests.e2e.conftest import read_mail
 from tests.pdf_utils import pdf_text

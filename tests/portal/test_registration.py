@@ -10,9 +10,8 @@ from django.core import mail, signing
 from django.core.cache import cache
 from django.urls import reverse
 
-from contracts.models import Customer
+from accounts.models import Customer, User
 from portal import registration
-from portal.models import User
 from tests.factories import ContractFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from stdnum.it import codicefiscale
 
-from contracts.models import ConditionChangeNotice, Contract, Customer, MeterReading
+from accounts.models import Customer, User
+from contracts.models import ConditionChangeNotice, Contract, MeterReading
 from portal import roles
-from portal.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def test_seed_demo_creates_staff_roles_and_realistic_customers():
     officer = User.objects.get(groups__name=roles.COMPLAINTS_OFFICER)
     billing = User.objects.get(groups__name=roles.BILLING_OFFICER)
     assert officer.is_staff and not officer.is_superuser
-    assert billing.has_perm("contracts.change_customer")
-    assert not officer.has_perm("contracts.change_customer")
+    assert billing.has_perm("accounts.change_customer")
+    assert not officer.has_perm("accounts.change_customer")
 
     people = list(Customer.objects.filter(kind=Customer.Kind.PERSON))
     assert len(people) >= 2

@@ -5,13 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Customer, User
 from billing.demo import seed_billing
 from complaints.demo import seed_complaints
 from contracts.demo import seed_contracts
-from contracts.models import Customer
 from portal import roles
 from portal.lib.dates import rome_date
-from portal.models import User
 
 DEMO_PASSWORD = "demo-Optima-2026"
 

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import portal.notifications.models
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -13,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         ('contracts', '0001_initial'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('portal', '0001_initial'),  # the user model lived in portal until accounts 0001
     ]
 
     operations = [
@@ -60,8 +59,8 @@ class Migration(migrations.Migration):
                 ('delivered_on', models.DateField(blank=True, null=True, verbose_name='consegnata il')),
                 ('receipt_recorded_at', models.DateTimeField(blank=True, null=True, verbose_name='ricevuta registrata il')),
                 ('communication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='notifications.communication', verbose_name='comunicazione')),
-                ('dispatch_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='spedizione registrata da')),
-                ('receipt_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ricevuta registrata da')),
+                ('dispatch_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='spedizione registrata da')),
+                ('receipt_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.user', verbose_name='ricevuta registrata da')),
             ],
             options={
                 'verbose_name': 'invio',

@@ -1,0 +1,46 @@
+"""The foreign keys of complaints to the user and the customer now point to accounts (state only).
+
+Nothing changes in the database: accounts.User keeps the table portal_user (with portal_user_groups
+and portal_user_user_permissions) and accounts.Customer keeps contracts_customer, so the foreign keys'
+columns and constraints stay as they are.
+"""
+
+import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('accounts', '0001_initial'),
+        ('complaints', '0002_acknowledgement_sent'),
+    ]
+
+    operations = [
+        # State only: the tables, columns and constraints are already right (see the docstring).
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='complaint',
+                    name='assignee',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_complaints', to=settings.AUTH_USER_MODEL, verbose_name='assegnato a'),
+                ),
+                migrations.AlterField(
+                    model_name='complaint',
+                    name='customer',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='accounts.customer', verbose_name='cliente'),
+                ),
+                migrations.AlterField(
+                    model_name='complaintattachment',
+                    name='uploaded_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+                ),
+                migrations.AlterField(
+                    model_name='complaintevent',
+                    name='actor',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+                ),
+            ],
+        ),
+    ]
