@@ -114,8 +114,9 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database is shared by the web server, the worker and beat: wait for locks instead of
-    # failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # failing at once. IMMEDIATE: a transaction takes the write lock when it begins; a deferred one that reads
+    # first and then writes fails at once ("database is locked") while another process writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
