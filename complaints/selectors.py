@@ -495,6 +495,8 @@ def indemnity_outlook(complaint: Complaint, *, today: date) -> IndemnityOutlook:
             return IndemnityOutlook(Indemnity.NOT_PROVIDED, base)
         if complaint.indemnity_exclusion:
             return IndemnityOutlook(Indemnity.EXCLUDED, base)
+        if complaint.customer_id is None:  # whenever the reply leaves: nobody to credit (indemnity_due)
+            return IndemnityOutlook(Indemnity.NOT_A_CUSTOMER, base)
         return IndemnityOutlook(Indemnity.NONE_IF_ON_TIME, base)
     if complaint.indemnity_amount:
         band = deadlines.indemnity_band(

@@ -33,6 +33,7 @@ NO_INDEMNITY = {
 NO_INDEMNITY_YET = {
     Indemnity.EXCLUDED: _("Escluso (sotto): nessun indennizzo anche se la risposta parte in ritardo."),
     Indemnity.NOT_PROVIDED: _("Non previsto per questo tipo di richiesta."),
+    Indemnity.NOT_A_CUSTOMER: _("Non dovuto: il mittente non è un cliente identificato."),
 }
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from billing.generation import generate_invoices
 from billing.models import Credit, CreditUse, InvoiceLine, Tariff
 from billing.services import INDEMNITY_WORDING
-from complaints import deadlines, services
+from complaints import deadlines, selectors, services
 from complaints.models import Complaint, ComplaintEvent
 from portal.lib.dates import add_days
 from tests.complaints.lines import mobile_line
@@ -228,3 +228,22 @@ def test_the_indemnity_is_a_line_on_the_customers_next_invoice():
     assert (use.invoice, use.amount) == (invoice, D("30.00"))
     complaint.indemnity_credit.refresh_from_db()
     assert complaint.indemnity_credit.remaining == D("0.00")
+
+
+def test_an_open_case_from_an_unidentified_sender_says_no_indemnity_whenever_it_is_answered():
+    """Not "none if answered by <a date already past>": nobody can be credited, late or not."""
+    received = date(2026, 3, 2)
+    # A case about an identified supply whose sender is not its customer (e.g. a letter from the tenant).
+    complaint = file(received)
+    Complaint.objects.filter(pk=complaint.pk).update(customer=None)
+    complaint.refresh_from_db()
+    for today in (add_days(received, 10), add_days(received, 60)):
+        outlook = selectors.indemnity_outlook(complaint, today=today)
+        assert outlook.status == selectors.Indemnity.NOT_A_CUSTOMER
+    customer_case = file(received)
+    assert selectors.indemnity_outlook(customer_case, today=add_days(received, 10)).status == (
+        selectors.Indemnity.NONE_IF_ON_TIME
+    )
+    assert selectors.indemnity_outlook(customer_case, today=add_days(received, 60)).status == (
+        selectors.Indemnity.IF_SENT_TODAY
+    )
