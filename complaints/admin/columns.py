@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from complaints import deadlines, selectors
-from complaints.admin.common import euro, person
+from complaints.admin.common import person
 from complaints.models import Complaint
 from complaints.selectors import Indemnity
 from portal.admin_display import days_left_badge
 from portal.lib import dates
 from portal.lib.formatting import day as _day
+from portal.lib.formatting import euro
 
 KIND_SHORT = {
     Complaint.Kind.COMPLAINT: _("Reclamo"),

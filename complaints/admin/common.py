@@ -1,12 +1,7 @@
-"""What the complaint admin screens share: how they write money, moments and people, and their URLs."""
+"""What the complaint admin screens share: how they name people, report refusals, and their URLs."""
 
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
-
-from portal.lib import formatting
-
-euro = formatting.euro
-moment = formatting.moment
 
 
 def person(user) -> str:

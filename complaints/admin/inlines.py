@@ -7,9 +7,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from complaints.admin.common import moment, person
+from complaints.admin.common import person
 from complaints.models import ComplaintAttachment, ComplaintEvent
 from portal.admin_display import ReadOnlyAdminMixin
+from portal.lib.formatting import moment
 
 
 class ComplaintEventInline(ReadOnlyAdminMixin, admin.TabularInline):

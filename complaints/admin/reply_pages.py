@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from complaints import communications, reply_templates, selectors, services
-from complaints.admin.common import case_route, euro
+from complaints.admin.common import case_route
 from complaints.admin.forms import ConfirmForm, ReplyDraftForm, SendReplyForm
 from portal.lib import dates
 from portal.lib.formatting import day as _day
+from portal.lib.formatting import euro
 
 
 class ReplyPages:
