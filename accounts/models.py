@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.it.it_province import PROVINCE_CHOICES
 from stdnum.it import codicefiscale, iva
 
-from accounts.validators import validate_cap, validate_codice_fiscale, validate_partita_iva
+from accounts.validators import validate_cap, validate_codice_fiscale, validate_partita_iva, validate_sdi_code
 
 
 class UserManager(BaseUserManager):
@@ -91,6 +91,12 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"))
     pec = models.EmailField(_("PEC"), blank=True)
     phone = models.CharField(_("telefono"), max_length=20, blank=True)
+    # Where a business receives its electronic invoices (SdI): its channel's code, or else a PEC. Copied onto
+    # each invoice when it is issued (billing.einvoice); consumers get theirs in the Agenzia's reserved area.
+    sdi_code = models.CharField(
+        _("codice destinatario (SdI)"), max_length=7, blank=True, validators=[validate_sdi_code]
+    )
+    sdi_pec = models.EmailField(_("PEC per le fatture elettroniche"), blank=True)
     billing_street = models.CharField(_("indirizzo di fatturazione"), max_length=200)
     billing_postcode = models.CharField(_("CAP"), max_length=5, validators=[validate_cap])
     billing_city = models.CharField(_("comune"), max_length=100)
@@ -148,6 +154,17 @@ class Customer(models.Model):
         if any(reply_parts) and not all(reply_parts):
             raise ValidationError(
                 {"reply_street": _("Per l'indirizzo delle risposte servono via, CAP, comune e provincia.")}
+            )
+        # The SdI delivers to one address. With both, the code would silently win (billing.einvoice) and the
+        # customer could wait at the PEC for invoices that go elsewhere.
+        if self.sdi_code and self.sdi_pec:
+            raise ValidationError(
+                {
+                    "sdi_pec": _(
+                        "Indica il codice destinatario oppure la PEC, non entrambi: lo SdI recapita le fatture "
+                        "elettroniche a uno solo dei due."
+                    )
+                }
             )
         # Store identifiers in their compact, canonical form so searches by staff find them.
         if self.codice_fiscale:

@@ -25,3 +25,16 @@ def validate_partita_iva(value):
 
 # Italian postcodes are five digits (the same rule django-localflavor's ITZipCodeField form field applies).
 validate_cap = RegexValidator(r"^\d{5}$", _("Il CAP è di 5 cifre."), code="invalid_cap")
+
+# The SdI's Codice Destinatario of a business (FatturaPA 1.2.2, DatiTrasmissione): seven upper-case letters and
+# digits, given by the customer's accredited channel. Consumers have none ("0000000" is written for them).
+validate_sdi_code = RegexValidator(
+    r"^[A-Z0-9]{7}$",
+    _("Il codice destinatario è di 7 caratteri, lettere maiuscole e cifre (es. M5UXCR1)."),
+    code="invalid_sdi_code",
+)
+
+
+def normalise_sdi_code(value: str) -> str:
+    """A Codice Destinatario as typed or pasted ("m5u xcr1 ") in the form the SdI knows it (M5UXCR1)."""
+    return "".join((value or "").split()).upper()

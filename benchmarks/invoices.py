@@ -4,6 +4,8 @@ Prints, each as a ratio measured in this run (issue 5, "Performance"):
 
 1. a realistic 2-page invoice render ÷ a one-line WeasyPrint document, same process (target ≤ 30×);
 2. a worker process's RSS after 200 invoice renders ÷ after 10, in a fresh subprocess (target ≤ 1.2);
+2b. building the invoice's FatturaPA XML (billing.einvoice.fattura_xml: a38 model, its checks and the XSD
+   validation) ÷ rendering its PDF, same process (target ≤ 0.1×) — `--einvoice` prints only this line;
 3. rendering throughput of 60 invoices queued as real Celery tasks on the `pdf` queue, 2 prefork worker
    processes ÷ 1 (target ≥ 1.8) — needs Redis on 127.0.0.1:6379 (db 14); without it, the same render
    function in a multiprocessing pool, and the output says so.
@@ -42,6 +44,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import Customer  # noqa: E402
 from billing import services  # noqa: E402
+from billing.einvoice import fattura_xml  # noqa: E402
 from billing.generation import generate_invoices  # noqa: E402
 from billing.models import Credit, Invoice, Tariff  # noqa: E402
 from billing.pdf import render_invoice  # noqa: E402
@@ -200,6 +203,28 @@ def render_ratio(invoice):
     }
 
 
+def einvoice_ratio(invoice):
+    """Medians of building the XML and of rendering the PDF of the same invoice, wall-clock and CPU."""
+    fattura_xml(invoice)  # schema parsed and cached, as in a worker after its first document
+    pdf.warm_up()
+    render_invoice(invoice)
+    xml = lambda: fattura_xml(invoice)  # noqa: E731
+    full = lambda: render_invoice(invoice)  # noqa: E731
+    return {
+        clock_name: (median_seconds(xml, 40, clock), median_seconds(full, 15, clock))
+        for clock_name, clock in (("wall", time.perf_counter), ("CPU", time.process_time))
+    }
+
+
+def print_einvoice_ratio(invoice):
+    size = len(fattura_xml(invoice))
+    for clock_name, (xml, full) in einvoice_ratio(invoice).items():
+        print(
+            f"{clock_name:>4}: FatturaPA XML ({size} bytes, built + a38 checks + XSD) {xml * 1000:6.2f} ms, "
+            f"invoice PDF {full * 1000:6.1f} ms: ratio {xml / full:6.3f}×  (target ≤ 0.1×)"
+        )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 2. Memory of a worker process: RSS after 200 renders ÷ after 10 (run in a fresh process)
 # ---------------------------------------------------------------------------------------------------------
@@ -342,6 +367,7 @@ def pool_seconds(invoices, processes):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sample", help="write the sample invoice there and stop")
+    parser.add_argument("--einvoice", action="store_true", help="only the XML ÷ PDF figure")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -356,6 +382,9 @@ def main():
         Path(args.sample).write_bytes(render_invoice(sample))
         print(f"{args.sample}: invoice {sample.number}, {sample.total} €")
         return
+    if args.einvoice:
+        print_einvoice_ratio(sample)
+        return
 
     from pypdf import PdfReader
 
@@ -366,6 +395,8 @@ def main():
             f"{clock_name:>4}: one-line document {one_line * 1000:6.1f} ms, invoice ({pages} pages, context + "
             f"template + layout) {full * 1000:6.1f} ms: ratio {full / one_line:5.1f}×  (target ≤ 30×)"
         )
+
+    print_einvoice_ratio(sample)
 
     after_10, after_200 = memory_ratio(sample)
     print(f"worker RSS after 10 renders: {after_10:6.1f} MB, after 200: {after_200:6.1f} MB")

@@ -45,6 +45,15 @@ SUSPENSION_DAYS_AFTER_POWER_REDUCTION = 15
 # (CG 6.3), which is the protective reading when in doubt.
 LOW_VOLTAGE_MAX_KW = Decimal("100")
 
+# Electronic invoices (billing/einvoice/): an immediate invoice is issued "entro dodici giorni dall'effettuazione
+# dell'operazione" (art. 21 c. 4 DPR 633/72) and must reach the SdI within that time; billing officers are warned
+# this many days before the limit while the SdI has not accepted it.
+EINVOICE_ACCEPT_DAYS = 12
+EINVOICE_ALERT_DAYS_BEFORE = 3
+# A file rejected by the SdI (notifica di scarto) is sent again "entro cinque giorni" from the notice, with the
+# same number and date (Agenzia delle Entrate, circ. 13/E del 2 luglio 2018, § 3.2).
+EINVOICE_RESEND_DAYS = 5
+
 # CG 6.1: late-payment interest is the ECB reference rate "aumentato del 3,5%" (points).
 LATE_INTEREST_SPREAD_POINTS = Decimal("3.5")
 # CG 6.1: a good payer owes only legal interest "per i primi dieci giorni di ritardo".
@@ -96,6 +105,18 @@ def invoice_due_date(issued_on: date) -> date:
     """Due date of an invoice: issued + 15 days (CG 4.1), unless another due date is
     printed on it, in which case the caller uses that."""
     return add_days(issued_on, INVOICE_PAYMENT_DAYS)
+
+
+def einvoice_accept_by(issued_on: date) -> date:
+    return add_days(issued_on, EINVOICE_ACCEPT_DAYS)
+
+
+def einvoice_alert_on(issued_on: date) -> date:
+    return add_days(einvoice_accept_by(issued_on), -EINVOICE_ALERT_DAYS_BEFORE)
+
+
+def einvoice_resend_by(rejected_on: date) -> date:
+    return add_days(rejected_on, EINVOICE_RESEND_DAYS)
 
 
 def default_notice_payment_deadline(sent_on: date) -> date:

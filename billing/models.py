@@ -117,6 +117,10 @@ class Invoice(models.Model):
     contract_number = models.CharField(max_length=20, blank=True)
     offer_name = models.CharField(max_length=200, blank=True)
     payment_method = models.CharField(max_length=100, blank=True)
+    payment_method_code = models.CharField(max_length=12, blank=True)  # Contract.PaymentMethod
+    # The customer as the electronic invoice names them (billing.einvoice): kind, names, tax ids, the billing
+    # address in parts and where a business receives e-invoices (SdI code or PEC).
+    customer_details = models.JSONField(default=dict, blank=True)
     supplies = models.JSONField(default=list, blank=True)  # per supply: kind, identifier, address, readings…
     payment_notice_code = models.CharField(_("codice avviso di pagamento"), max_length=18, blank=True)
 
@@ -590,3 +594,125 @@ class SuspensionStep(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.service} · {self.requested_on:%d/%m/%Y}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Electronic invoicing: each issued invoice and credit note as a FatturaPA sent to the SdI (billing/einvoice/)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class EInvoiceFileCounter(YearCounter):
+    """The last FatturaPA file progressivo given out. A single row (year 0): a file name may never repeat,
+    across years too, so the count never restarts."""
+
+
+class EInvoice(models.Model):
+    """The transmission of one invoice or credit note to the Sistema di Interscambio, and where it stands.
+
+    Created with the invoice (services.issue_invoice) and moved only by billing.einvoice.transmission: the send
+    sweep sends what is to send; the SdI's receipts (RicevutaConsegna, NotificaMancataConsegna, NotificaScarto)
+    move it on; a rejected document is resent by staff with the same number and date under a new file name.
+    The SdI must accept it (delivered, or deliverable only through the Agenzia's reserved area) within 12 days
+    of the invoice date (art. 21 DPR 633/72): `alert_on` and `accept_by` are the two deadlines swept.
+    """
+
+    class Status(models.TextChoices):
+        TO_SEND = "to_send", _("Da inviare")
+        SENT = "sent", _("Inviata, in attesa di esito")
+        DELIVERED = "delivered", _("Consegnata")
+        NOT_DELIVERED = "not_delivered", _("Non consegnata: nell'area riservata dell'Agenzia")
+        REJECTED = "rejected", _("Scartata dallo SdI")
+
+    # The SdI accepted the file: the invoice is issued for tax purposes.
+    ACCEPTED_STATUSES = (Status.DELIVERED, Status.NOT_DELIVERED)
+    NOT_ACCEPTED_STATUSES = (Status.TO_SEND, Status.SENT, Status.REJECTED)
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, related_name="einvoice", verbose_name=_("bolletta")
+    )
+    status = models.CharField(_("stato SdI"), max_length=14, choices=Status.choices, default=Status.TO_SEND)
+    progressivo = models.CharField(_("progressivo di invio"), max_length=5, unique=True)
+    file_name = models.CharField(_("nome del file"), max_length=40, unique=True)
+    xml = models.FileField(_("file inviato"), upload_to="einvoices/%Y/", blank=True)
+    # The send sweep's day (the invoice date, or the day staff resent it) and its retries after a channel failure.
+    queued_on = models.DateField(_("da inviare dal"))
+    attempts = models.PositiveSmallIntegerField(_("tentativi di invio"), default=0)
+    next_attempt_at = models.DateTimeField(_("prossimo tentativo"), null=True, blank=True)
+    last_error = models.TextField(_("ultimo errore di invio"), blank=True)
+    sent_at = models.DateTimeField(_("inviata il"), null=True, blank=True)
+    sdi_identifier = models.CharField(_("identificativo SdI"), max_length=20, blank=True)
+    outcome_at = models.DateTimeField(_("esito del"), null=True, blank=True)
+    resend_by = models.DateField(
+        _("reinviare entro"),
+        null=True,
+        blank=True,
+        help_text=_("Dopo uno scarto: entro 5 giorni, con lo stesso numero e la stessa data."),
+    )
+    alert_on = models.DateField(_("avviso agli addetti il"))
+    alerted_at = models.DateTimeField(_("addetti avvisati il"), null=True, blank=True)
+    accept_by = models.DateField(_("da accettare entro"))
+    overdue_since = models.DateField(_("fuori termine dal"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fattura elettronica")
+        verbose_name_plural = _("fatture elettroniche")
+        ordering = ["-queued_on", "-id"]
+        indexes = [
+            # billing.einvoice_send: the documents still to send.
+            pending_index(
+                due_field="queued_on", condition=models.Q(status="to_send"), name="einvoice_to_send"
+            ),
+            # billing.einvoice_alerts and billing.einvoice_overdue: documents the SdI has not yet accepted.
+            pending_index(
+                due_field="alert_on",
+                condition=models.Q(status__in=["to_send", "sent", "rejected"], alerted_at__isnull=True),
+                name="einvoice_alert_due",
+            ),
+            pending_index(
+                due_field="accept_by",
+                condition=models.Q(status__in=["to_send", "sent", "rejected"], overdue_since__isnull=True),
+                name="einvoice_accept_due",
+            ),
+            models.Index(fields=["status", "id"], name="einvoice_status"),
+        ]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status in self.ACCEPTED_STATUSES
+
+
+class SdiReceipt(models.Model):
+    """A notification of the SdI about a file, stored exactly as received."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "RC", _("Ricevuta di consegna")
+        NOT_DELIVERED = "MC", _("Notifica di mancata consegna")
+        REJECTION = "NS", _("Notifica di scarto")
+
+    einvoice = models.ForeignKey(
+        EInvoice, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("fattura elettronica")
+    )
+    kind = models.CharField(_("tipo"), max_length=2, choices=Kind.choices)
+    file_name = models.CharField(_("file della notifica"), max_length=100, unique=True)
+    invoice_file_name = models.CharField(_("file della fattura"), max_length=100)
+    sdi_identifier = models.CharField(_("identificativo SdI"), max_length=20)
+    received_at = models.DateTimeField(_("ricevuta dallo SdI il"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("consegnata il"), null=True, blank=True)
+    description = models.TextField(_("descrizione"), blank=True)
+    errors = models.JSONField(
+        _("errori"), default=list, blank=True
+    )  # NotificaScarto: [{code, description, hint}]
+    content = models.TextField(_("contenuto"))
+    recorded_at = models.DateTimeField(_("registrata il"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notifica SdI")
+        verbose_name_plural = _("notifiche SdI")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.invoice_file_name}"

@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from billing import services
+from billing import selectors, services
 from billing.models import Invoice, InvoiceLine
 from contracts.models import MeterReading, Service
 from portal.lib.pdf import render_pdf
@@ -124,6 +124,8 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "credits": credits,
         "indemnities": indemnities,
         "has_deposit": any(line.kind == InvoiceLine.Kind.DEPOSIT for line in lines),
+        # The PDF is the courtesy copy of the electronic invoice: where the original goes.
+        "einvoice_recipient": selectors.einvoice_recipient(invoice),
     }
 
 

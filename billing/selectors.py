@@ -15,9 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 from billing import deadlines, services
-from billing.models import ZERO, Credit, DefaultNotice, Invoice, Payment, PaymentAllocation
+from billing import einvoice as fatturapa
+from billing.einvoice import document as einvoice_document
+from billing.models import ZERO, Credit, DefaultNotice, EInvoice, Invoice, Payment, PaymentAllocation
 from contracts.models import Contract
-from portal.lib.dates import days_between
+from portal.lib.dates import days_between, rome_date
 
 # The most invoices one ZIP may hold: two years of monthly bills.
 ZIP_MAX_INVOICES = 24
@@ -143,6 +145,80 @@ def downloadable_of_user(user) -> QuerySet[Invoice]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The electronic invoice: the PDF is its courtesy copy
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EInvoiceRecipient:
+    """Where the SdI delivers the original, as the invoice was issued (its frozen `customer_details`):
+    `channel` is "code" (a business's Codice Destinatario), "pec", or "reserved_area" (a consumer, or a
+    business that gave neither: the Agenzia delle Entrate's Fatture e Corrispettivi)."""
+
+    channel: str
+    address: str = ""
+
+
+def einvoice_recipient(invoice: Invoice) -> EInvoiceRecipient:
+    """What the e-invoice's header says (billing.einvoice.document.destination), in the portal's words."""
+    code, pec = einvoice_document.destination(invoice.customer_details or {})
+    if code != einvoice_document.CONSUMER_CODE:
+        return EInvoiceRecipient("code", code)
+    if pec:
+        return EInvoiceRecipient("pec", pec)
+    return EInvoiceRecipient("reserved_area")
+
+
+@dataclass(frozen=True)
+class EInvoiceProgress:
+    """Where the electronic invoice stands, in the customer's words. `stage` is "sending", "sent",
+    "delivered" or "not_delivered"; `on` the day of that stage (Rome), when known."""
+
+    stage: str
+    on: date | None
+    recipient: EInvoiceRecipient
+
+
+def einvoice_progress(invoice: Invoice) -> EInvoiceProgress | None:
+    """None for an invoice without a transmission (none is shown: every issued invoice has one)."""
+    try:
+        einvoice = invoice.einvoice
+    except EInvoice.DoesNotExist:
+        return None
+    recipient = einvoice_recipient(invoice)
+    status = einvoice.status
+    if status == EInvoice.Status.SENT:
+        return EInvoiceProgress("sent", _rome_day(einvoice.sent_at), recipient)
+    if status == EInvoice.Status.DELIVERED:
+        return EInvoiceProgress("delivered", _rome_day(einvoice.outcome_at), recipient)
+    if status == EInvoice.Status.NOT_DELIVERED:
+        return EInvoiceProgress("not_delivered", _rome_day(einvoice.outcome_at), recipient)
+    # To send, or rejected by the SdI and about to be sent again by staff: a rejection is ours to fix, and
+    # its error codes would only alarm the customer.
+    return EInvoiceProgress("sending", None, recipient)
+
+
+def einvoice_file(invoice: Invoice) -> tuple[str, bytes]:
+    """The electronic invoice's file name and content: the file as sent to the SdI when there is one, else
+    the document built now (einvoice.EInvoiceError for a draft, or one that does not build). A document
+    waiting to be sent again keeps the rejected file until it leaves: that file is not served, its new one is
+    built under the new name."""
+    name = fatturapa.file_name(invoice)
+    stored = invoice.einvoice
+    if stored.xml and stored.status != EInvoice.Status.TO_SEND:
+        try:
+            with stored.xml.open("rb") as handle:
+                return name, handle.read()
+        except FileNotFoundError:
+            pass  # built again below: the same document, number and file name
+    return name, fatturapa.fattura_xml(invoice)
+
+
+def _rome_day(moment) -> date | None:
+    return rome_date(moment) if moment else None
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Balance
 # ---------------------------------------------------------------------------------------------------------
 
@@ -225,6 +301,7 @@ def invoice_page_data(invoice: Invoice, *, today: date) -> dict:
         "credit_notes": list(invoices_of(invoice.customer).filter(corrects=invoice)),
         "next_steps": next_steps(invoice, today=today) if is_overdue(invoice, today=today) else None,
         "pays_by_direct_debit": invoice.contract.payment_method == Contract.PaymentMethod.SDD,
+        "einvoice": einvoice_progress(invoice),
     }
 
 

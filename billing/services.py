@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Customer
 from billing import deadlines, taxes
+from billing.einvoice import transmission
 from billing.models import (
     ZERO,
     Charge,
@@ -123,6 +124,7 @@ def issue_invoice(*, invoice: Invoice, issued_on: date) -> Invoice:
         f"{invoice.year % 100:02d}{invoice.sequence:08d}{invoice.customer_id % 10**8:08d}"
     )
     invoice.save()
+    transmission.create_for(invoice)  # the FatturaPA to send to the SdI (billing/einvoice/)
     _queue_pdf(invoice)
     return invoice
 
@@ -144,6 +146,8 @@ def _freeze_copies(invoice: Invoice) -> None:
     invoice.contract_number = contract.number
     invoice.offer_name = contract.offer_name
     invoice.payment_method = contract.get_payment_method_display()
+    invoice.payment_method_code = contract.payment_method
+    invoice.customer_details = transmission.customer_details(customer)
     if not invoice.supplies:
         invoice.supplies = [
             {

@@ -10,15 +10,18 @@ import logging
 from datetime import date
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.core.mail import send_mail
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from billing.dunning import letters, notices  # noqa: F401  (letters: registers the letter handlers)
 from billing.dunning.lifecycle import Operation, condition
+from billing.einvoice import transmission
 from billing.generation import generate_invoices
-from billing.models import DefaultNotice, Invoice
+from billing.models import DefaultNotice, EInvoice, Invoice
 from portal import deadlines
 from portal.lib.dates import add_months, first_of_month, rome_date
 
@@ -75,6 +78,19 @@ def send_default_notices(notice_ids: list[int], channel: str, user_id: int | Non
             continue
         done += 1
     return done
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_staff_alert(subject: str, body: str, emails: list[str]) -> None:
+    """An internal alert e-mail to billing officers; retried on connection errors, harmless if sent twice."""
+    send_mail(subject, body, None, emails)
+
+
+@shared_task
+def import_sdi_receipts() -> int:
+    """Beat, every few minutes: record the SdI notifications dropped in the inbox. Returns how many."""
+    results = transmission.import_folder(settings.EINVOICE["inbox"])
+    return sum(1 for result in results if result.receipt and not result.already_recorded)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -143,5 +159,49 @@ MISSING_PDFS = deadlines.register(
         unsent=lambda: Invoice.objects.filter(issued_on__isnull=False, pdf=""),
         due_field="issued_on",  # served by the partial index invoice_pdf_missing
         act=_render_missing_pdf,
+    )
+)
+
+
+# Not a legal clock of its own but the start of one: a document to send goes as soon as a worker gets to it,
+# retried with backoff (next_attempt_at) when the channel fails. Each row is locked while it is sent, so two
+# workers send it once; a small batch commits each sent state soon after the file left.
+EINVOICE_SEND = deadlines.register(
+    deadlines.Sweep(
+        name="billing.einvoice_send",
+        description="Fatture elettroniche da inviare allo SdI (con nuovi tentativi se il canale non risponde)",
+        pending=lambda: (
+            EInvoice.objects.filter(status=EInvoice.Status.TO_SEND)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now()))
+            .select_related("invoice")
+        ),
+        due_field="queued_on",  # served by the partial index einvoice_to_send
+        act=lambda einvoice, ctx: transmission.send(einvoice, now=ctx.now),
+        schedule=300.0,
+        batch_size=10,
+    )
+)
+
+EINVOICE_ALERTS = deadlines.register(
+    deadlines.Sweep(
+        name="billing.einvoice_alerts",
+        description="Fatture elettroniche non ancora accettate dallo SdI a 3 giorni dal limite di 12: avvisa gli addetti",
+        pending=lambda: EInvoice.objects.filter(
+            status__in=EInvoice.NOT_ACCEPTED_STATUSES, alerted_at__isnull=True
+        ).select_related("invoice"),
+        due_field="alert_on",  # served by the partial index einvoice_alert_due
+        act=lambda einvoice, ctx: transmission.alert_not_accepted(einvoice, now=ctx.now),
+    )
+)
+
+EINVOICE_OVERDUE = deadlines.register(
+    DayAfterSweep(
+        name="billing.einvoice_overdue",
+        description="Fatture elettroniche non accettate dallo SdI entro 12 giorni dalla data: fuori termine",
+        pending=lambda: EInvoice.objects.filter(
+            status__in=EInvoice.NOT_ACCEPTED_STATUSES, overdue_since__isnull=True
+        ).select_related("invoice"),
+        due_field="accept_by",  # served by the partial index einvoice_accept_due
+        act=lambda einvoice, ctx: transmission.mark_overdue(einvoice, today=ctx.today),
     )
 )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("pagamenti/", views.payment_list, name="payments"),
     path("<int:pk>/", views.invoice_detail, name="invoice"),
     path("<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("<int:pk>/xml/", views.invoice_xml, name="invoice_xml"),
 ]

@@ -1,4 +1,5 @@
-"""The customer's "Bollette": the list by year, one bill, its PDF, a ZIP of several PDFs, the payments.
+"""The customer's "Bollette": the list by year, one bill, its PDF and its electronic invoice (XML), a ZIP of
+several PDFs, the payments.
 
 Thin views over billing/selectors.py. Every lookup starts from the customer of the logged-in user, so another
 customer's id answers 404, for the PDF and inside a ZIP selection too. PDFs are rendered by a Celery worker
@@ -14,13 +15,15 @@ from tempfile import SpooledTemporaryFile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from billing import selectors
+from billing.einvoice import EInvoiceError
 from billing.forms import YearFilterForm, ZipSelectionForm
 from contracts.selectors import customer_of
 from portal.lib import dates
@@ -61,7 +64,7 @@ def invoice_list(request):
 @require_safe
 def invoice_detail(request, pk):
     invoice = get_object_or_404(
-        selectors.invoices_of(_customer(request)).select_related("corrects", "contract"), pk=pk
+        selectors.invoices_of(_customer(request)).select_related("corrects", "contract", "einvoice"), pk=pk
     )
     day = dates.today()
     context = {"invoice": invoice, "today": day, **selectors.invoice_page_data(invoice, today=day)}
@@ -79,6 +82,22 @@ def invoice_pdf(request, pk):
     return FileResponse(
         handle, as_attachment=True, filename=selectors.pdf_filename(invoice), content_type="application/pdf"
     )
+
+
+@login_required
+@require_safe
+def invoice_xml(request, pk):
+    """The electronic invoice (FatturaPA XML), the original the PDF is a copy of: the file sent to the SdI,
+    or the document as it will be sent. One that cannot be built is not there for the customer (404): the
+    error is the staff's to fix (billing/einvoice/transmission.py alerts them)."""
+    invoice = get_object_or_404(selectors.invoices_of(_customer(request)).select_related("einvoice"), pk=pk)
+    try:
+        name, content = selectors.einvoice_file(invoice)
+    except EInvoiceError:
+        raise Http404("no electronic invoice for this invoice") from None
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 @login_required

@@ -22,6 +22,7 @@ BUSINESS_CUSTOMER = {
     "partita_iva": "07643520567",
     "codice_fiscale": "07643520567",
     "pec": "pizzeriadagennaro@pec.example",
+    "sdi_code": "M5UXCR1",  # its e-invoices go to its accounting software's SdI channel
     "phone": "+39 081 555 1234",
     "billing_street": "Via dei Tribunali 94",
     "billing_postcode": "80138",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from localflavor.it.forms import ITProvinceSelect, ITZipCodeField
 
 from accounts.models import Customer
+from accounts.validators import normalise_sdi_code
 from contracts import selectors
 from contracts.models import Contract, WithdrawalRequest
 
@@ -125,13 +126,28 @@ PHONE_VALIDATOR = RegexValidator(
 
 
 class ContactDetailsForm(forms.ModelForm):
-    """Phone, PEC, the address for written replies, language and consents of the logged-in customer."""
+    """Phone, PEC, the address for written replies, language and consents of the logged-in customer; for a
+    business, also where the SdI delivers its electronic invoices (a consumer's go to the Agenzia's reserved
+    area: there is nothing to choose)."""
+
+    EINVOICE_FIELDS = ("sdi_code", "sdi_pec")
 
     reply_postcode = ITZipCodeField(
         label=_("CAP"),
         required=False,
         error_messages={"invalid": _("Il CAP è di 5 cifre.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": 5}),
+    )
+    # Longer than the 7 characters of a code: spaces typed or pasted inside it are dropped (clean_sdi_code)
+    # before the model's validator checks the code itself.
+    sdi_code = forms.CharField(
+        label=_("Codice destinatario"),
+        required=False,
+        max_length=20,
+        help_text=_("I 7 caratteri che ti ha dato il tuo intermediario o il tuo software di fatturazione."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "size": 10}
+        ),
     )
 
     class Meta:
@@ -146,6 +162,8 @@ class ContactDetailsForm(forms.ModelForm):
             "language",
             "marketing_consent",
             "health_data_consent",
+            "sdi_code",
+            "sdi_pec",
         ]
         labels = {
             "phone": _("Telefono"),
@@ -156,6 +174,7 @@ class ContactDetailsForm(forms.ModelForm):
             "language": _("Lingua delle comunicazioni"),
             "marketing_consent": _("Acconsento a ricevere offerte e novità commerciali"),
             "health_data_consent": _("Acconsento al trattamento dei miei dati sanitari"),
+            "sdi_pec": _("PEC per le fatture elettroniche"),
         }
         help_texts = {
             "pec": _("Facoltativa. Le comunicazioni inviate via PEC hanno il valore di una raccomandata."),
@@ -165,6 +184,7 @@ class ContactDetailsForm(forms.ModelForm):
                 "Serve per Teleconsulto Medico: senza questo consenso (GDPR art. 9) i medici non possono "
                 "trattare le informazioni sulla tua salute e il servizio non può essere attivato."
             ),
+            "sdi_pec": _("Solo se non hai un codice destinatario."),
         }
         widgets = {
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
@@ -172,9 +192,11 @@ class ContactDetailsForm(forms.ModelForm):
             "reply_street": forms.TextInput(attrs={"autocomplete": "street-address"}),
             "reply_city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "reply_province": ITProvinceSelect(),
+            "sdi_pec": forms.EmailInput(attrs={"autocomplete": "off"}),
         }
         error_messages = {
             "pec": {"invalid": _("Scrivi un indirizzo PEC completo, per esempio nome@pec.it.")},
+            "sdi_pec": {"invalid": _("Scrivi un indirizzo PEC completo, per esempio fatture@pec.it.")},
         }
 
     def __init__(self, *args, **kwargs):
@@ -184,3 +206,14 @@ class ContactDetailsForm(forms.ModelForm):
         self.fields["reply_province"].choices = [("", _("Scegli la provincia"))] + [
             choice for choice in self.fields["reply_province"].choices if choice[0]
         ]
+        if not self.is_business:
+            for name in self.EINVOICE_FIELDS:
+                del self.fields[name]
+
+    @property
+    def is_business(self) -> bool:
+        return self.instance.kind == Customer.Kind.BUSINESS
+
+    def clean_sdi_code(self):
+        # "m5uxcr1 " as typed or pasted is the code M5UXCR1; the model's validator checks what is left.
+        return normalise_sdi_code(self.cleaned_data["sdi_code"])

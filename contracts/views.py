@@ -198,7 +198,8 @@ def contact_details(request):
         try:
             services.update_customer(
                 customer=customer,
-                changes={name: form.cleaned_data[name] for name in form.Meta.fields},
+                # The fields the form has for this customer (a business has the e-invoice ones too).
+                changes={name: form.cleaned_data[name] for name in form.fields},
                 now=timezone.now(),
             )
         except ValidationError as error:

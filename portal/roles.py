@@ -46,9 +46,10 @@ _COMPLAINTS_WORK = [
     "complaints.add_complaintattachment",
 ]
 
-# Billing: the complaints officer reads invoices, payments and default notices (to answer about a bill or a
-# suspension); billing officers and supervisors register payments, issue credit notes, block dunning, edit the
-# dated rate tables and tariffs, and work default notices (every change goes through billing services).
+# Billing: the complaints officer reads invoices, their electronic invoices, payments and default notices (to
+# answer about a bill or a suspension); billing officers and supervisors register payments, issue credit notes,
+# block dunning, edit the dated rate tables and tariffs, work default notices and resend an electronic invoice
+# the SdI rejected, which needs change_invoice (every change goes through billing services).
 _BILLING_VIEW = [
     "billing.view_invoice",
     "billing.view_invoiceline",
@@ -59,6 +60,8 @@ _BILLING_VIEW = [
     "billing.view_defaultnotice",
     "billing.view_defaultnoticeitem",
     "billing.view_suspensionstep",
+    "billing.view_einvoice",
+    "billing.view_sdireceipt",
 ]
 _BILLING_WORK = [
     *_BILLING_VIEW,

@@ -242,6 +242,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month="2", hour=5, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    # The SdI's receipts of the electronic invoices, from the channel's inbox (billing/einvoice/).
+    "import-sdi-receipts": {
+        "task": "billing.tasks.import_sdi_receipts",
+        "schedule": env.float(
+            "SDI_INBOX_INTERVAL", default=300.0
+        ),  # seconds; the real-stack tests shorten it
+        "options": {"expires": 290},
+    },
     "deliver-pending-emails": {
         "task": "portal.notifications.tasks.deliver_pending_emails",
         "schedule": 60.0,
@@ -299,4 +307,33 @@ SUPPLIER = {
     "phone_mobile": env.str("SUPPLIER_PHONE_MOBILE", default="401640"),
     # For bank transfers. Development shows the standard Italian example IBAN; production must set its own.
     "iban": env.str("SUPPLIER_IBAN", default="" if PRODUCTION else "IT60X0542811101000000123456"),
+}
+
+# Electronic invoicing (billing/einvoice/, README "Fatturazione elettronica"). The supplier as the FatturaPA's
+# CedentePrestatore: its address in parts, its tax regime (RF01 ordinario) and, when configured, its entry in
+# the Registro delle Imprese (REA: office province and number). The documents are sent through a channel:
+# `folder` (the embedded default) writes them to SDI_OUTBOX, for an intermediary's agent or for inspection;
+# `https` uploads each file to SDI_HTTPS_URL (PUT <url>/<file name>, basic auth), the accredited intermediary's
+# endpoint. Either way the SdI's receipts are read from SDI_INBOX (the intermediary drops them there).
+EINVOICE = {
+    "supplier_street": env.str("SUPPLIER_STREET", default="Corso Umberto I"),
+    "supplier_street_number": env.str("SUPPLIER_STREET_NUMBER", default="174"),
+    "supplier_postcode": env.str("SUPPLIER_POSTCODE", default="80138"),
+    "supplier_city": env.str("SUPPLIER_CITY", default="Napoli"),
+    "supplier_province": env.str("SUPPLIER_PROVINCE", default="NA"),
+    "tax_regime": env.str("SUPPLIER_TAX_REGIME", default="RF01"),
+    "rea_office": env.str("SUPPLIER_REA_OFFICE", default=""),
+    "rea_number": env.str("SUPPLIER_REA_NUMBER", default=""),
+    # Who transmits (IdTrasmittente): the intermediary's tax code when it sends on the supplier's behalf.
+    "transmitter_country": env.str("SDI_TRANSMITTER_COUNTRY", default="IT"),
+    "transmitter_code": env.str("SDI_TRANSMITTER_CODE", default=""),  # empty: the supplier's own P.IVA
+    "channel": env.str("SDI_CHANNEL", default="folder"),
+    "outbox": env.str("SDI_OUTBOX", default=str(DATA_DIR / "sdi" / "outbox")),
+    "inbox": env.str("SDI_INBOX", default=str(DATA_DIR / "sdi" / "inbox")),
+    "https_url": env.str("SDI_HTTPS_URL", default=""),
+    "https_user": env.str("SDI_HTTPS_USER", default=""),
+    "https_password": env.str("SDI_HTTPS_PASSWORD", default=""),
+    "https_timeout": env.float("SDI_HTTPS_TIMEOUT", default=30.0),
+    # The PDF courtesy copy inside the XML (Allegati): off by default, it makes every file ~20× larger.
+    "attach_pdf": env.bool("SDI_ATTACH_PDF", default=False),
 }

@@ -31,6 +31,18 @@ def alice_client(client, alice):
     return client
 
 
+@pytest.fixture(autouse=True)
+def sdi_folders(settings, tmp_path):
+    """Each test's electronic invoices go to a folder channel of its own (billing/einvoice/channels.py)."""
+    settings.EINVOICE = {
+        **settings.EINVOICE,
+        "channel": "folder",
+        "outbox": str(tmp_path / "sdi" / "outbox"),
+        "inbox": str(tmp_path / "sdi" / "inbox"),
+    }
+    return tmp_path / "sdi"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def celery_eager():
     """Tasks run in-process unless a test starts a real worker (tests/portal/test_celery.py)."""

@@ -1,5 +1,6 @@
-"""Back office for billing: invoices, payments, credits and charges, rates and tariffs, default notices and
-suspension steps — one module per screen; importing this package registers them all.
+"""Back office for billing: invoices, their electronic invoices at the SdI, payments, credits and charges,
+rates and tariffs, default notices and suspension steps — one module per screen; importing this package
+registers them all.
 
 An issued invoice is a record: it is shown read-only and never deleted; corrections are credit notes. Payments
 are registered through `services.record_payment` (allocation oldest first), default notices move only
@@ -8,4 +9,4 @@ through `billing.dunning`. Every page collects a form, calls one service or sele
 error page. The rules live in the services: what may be done with a notice is billing/dunning/lifecycle.py.
 """
 
-from billing.admin import invoices, notices, payments, steps, tariffs  # noqa: F401  (registers the admins)
+from billing.admin import einvoices, invoices, notices, payments, steps, tariffs  # noqa: F401  (registers the admins)

@@ -1,5 +1,6 @@
 """Invoices and credit notes: drafts are edited by line, an issued invoice is a record (corrections are credit
-notes); the stored PDF; blocking the dunning of an invoice under complaint."""
+notes); the stored PDF; where its electronic invoice stands at the SdI; blocking the dunning of an invoice
+under complaint."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services
 from billing.admin.common import RecordViews, error_text, euro, fieldset_names, status_badge
+from billing.admin.einvoices import InvoiceEInvoiceFilter, einvoice_badge
 from billing.admin.forms import CreditNoteForm, DunningBlockForm
 from billing.dunning import notices as dunning
-from billing.models import Invoice, InvoiceLine, PaymentAllocation
+from billing.models import EInvoice, Invoice, InvoiceLine, PaymentAllocation
 from portal.admin_display import LISTED_ON_CONFIRMATION, ReadOnlyAdminMixin, action_form_page
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.admin_lookups import SafeLookupsAdmin
@@ -30,6 +32,13 @@ INVOICE_COLOURS = {
     Invoice.Status.OVERDUE: "#b42318",
     Invoice.Status.CANCELLED: "#5f5f5b",
 }
+
+
+def _einvoice_of(invoice: Invoice) -> EInvoice | None:
+    try:
+        return invoice.einvoice
+    except EInvoice.DoesNotExist:  # a draft
+        return None
 
 
 class InvoiceLineForm(ModelForm):
@@ -101,11 +110,13 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
         "total_eur",
         "paid_eur",
         "status_badge",
+        "sdi_badge",
         "pdf_link",
     ]
     list_display_links = ["number_or_draft"]
-    list_filter = ["status", "kind", "dunning_blocked", "is_closing"]
-    list_select_related = ["customer"]
+    list_filter = ["status", InvoiceEInvoiceFilter, "kind", "dunning_blocked", "is_closing"]
+    # The e-invoice is a reverse one-to-one: joined, not one query per row.
+    list_select_related = ["customer", "einvoice"]
     search_fields = [
         "number",
         "payment_notice_code",
@@ -152,7 +163,7 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
             _("Solleciti"),
             {"fields": [("dunning_due_on", "dunning_blocked", "dunning_blocked_reason"), "notices"]},
         ),
-        (_("Documento"), {"fields": ["pdf_link", "pdf_rendered_at"]}),
+        (_("Documento"), {"fields": ["pdf_link", "pdf_rendered_at", "einvoice_link"]}),
     ]
     # What staff may change on a draft; everything else is set by the services.
     DRAFT_FIELDS = ["period_start", "period_end", "is_closing"]
@@ -238,6 +249,18 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
     @admin.display(description=_("stato"), ordering="status")
     def status_badge(self, invoice):
         return status_badge(INVOICE_COLOURS[invoice.status], invoice.get_status_display())
+
+    @admin.display(description=_("SdI"), ordering="einvoice__status")
+    def sdi_badge(self, invoice):
+        return einvoice_badge(_einvoice_of(invoice))
+
+    @admin.display(description=_("fattura elettronica"))
+    def einvoice_link(self, invoice):
+        einvoice = _einvoice_of(invoice)
+        if einvoice is None:
+            return "—" if invoice.is_issued else _("si genera quando la bolletta è emessa")
+        url = reverse("admin:billing_einvoice_change", args=[einvoice.pk])
+        return format_html('{} <a href="{}">{}</a>', einvoice_badge(einvoice), url, einvoice.file_name)
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, invoice):

@@ -66,6 +66,18 @@ class CustomerAdmin(SafeLookupsAdmin):
             },
         ),
         (
+            _("Fatturazione elettronica"),
+            {
+                "description": _(
+                    "Solo per le aziende: il codice destinatario oppure la PEC a cui lo SdI recapita le fatture "
+                    "elettroniche, non entrambi. Vuoti: le fatture vanno nell'area riservata del cliente "
+                    "sul sito dell'Agenzia delle Entrate. Copiato sulle prossime bollette emesse; per una "
+                    "fattura scartata, correggere qui e poi reinviarla dalla sua fattura elettronica."
+                ),
+                "fields": [("sdi_code", "sdi_pec")],
+            },
+        ),
+        (
             _("Consensi"),
             {
                 "fields": [

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import normalise_sdi_code
 from contracts import services
 from contracts.models import Service, WithdrawalRequest
 
@@ -17,6 +18,9 @@ def _date_field(label, **kwargs):
 class CustomerAdminForm(forms.ModelForm):
     """The customer page (admin adds the model and the fields): the consents follow the same rule as on the
     customer's own page."""
+
+    def clean_sdi_code(self):
+        return normalise_sdi_code(self.cleaned_data.get("sdi_code", ""))
 
     def clean(self):
         cleaned = super().clean()

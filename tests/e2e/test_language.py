@@ -1,5 +1,7 @@
 """Journey 8: the same home page in English after the switch."""
 
+from playwright.sync_api import expect
+
 
 def test_language(journey):
     journey.log_in("mario.rossi@example.it")
@@ -10,8 +12,8 @@ def test_language(journey):
     if journey.width_name == "phone":
         page.get_by_role("button", name="Apri il menu").click()
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", level=1).inner_text() == "Your customer area"
+    # The switch posts and reloads the page: wait for the new page, not for the load state of the old one.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your customer area")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Contracts and supplies").is_visible()
     journey.look("home in english")

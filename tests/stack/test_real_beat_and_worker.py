@@ -11,7 +11,8 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,7 @@ def _stack_env(tmp_path):
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DEADLINE_SWEEP_INTERVAL": str(INTERVAL),
+        "SDI_INBOX_INTERVAL": str(INTERVAL),
         "PORTAL_DATA_DIR": str(tmp_path),
         "EMAIL_URL": f"filemail://{tmp_path}/mail",
     }
@@ -154,7 +156,7 @@ def test_real_beat_writes_one_schedule_entry_per_registered_sweep(stack, tmp_pat
     )
     assert expected <= found, f"missing from beat's schedule: {sorted(expected - found)}"
     assert len(expected) >= 11
-    assert {"worker-heartbeat", "deliver-pending-emails", "generate-invoices"} <= found
+    assert {"worker-heartbeat", "deliver-pending-emails", "generate-invoices", "import-sdi-receipts"} <= found
 
 
 def _add_what_the_demo_lacks(today):
@@ -196,6 +198,11 @@ def _add_what_the_demo_lacks(today):
     WithdrawalRequest.objects.filter(pk=WithdrawalRequest.objects.order_by("pk").values("pk")[:1]).update(
         receipt_sent_at=None, created_at=an_hour_ago
     )
+    # The e-invoice the SdI rejected in the demo, resent by staff: one to send.
+    from billing.einvoice import transmission
+    from billing.models import EInvoice
+
+    transmission.resend(EInvoice.objects.get(status=EInvoice.Status.REJECTED), today=today)
 
 
 def _make_one_row_due_per_sweep(today):
@@ -332,3 +339,65 @@ def test_a_worker_killed_mid_render_gets_its_work_back_within_the_visibility_tim
     assert Invoice.objects.filter(pk__in=ids).exclude(pdf="").count() == len(ids)
     files = list((stack.tmp_path / "media" / "invoices").rglob("*.pdf"))
     assert len(files) == len(ids), sorted(path.name for path in files)
+
+
+@skip_without_redis
+@pytest.mark.django_db(transaction=True)
+def test_real_beat_and_worker_send_the_einvoices_and_read_the_sdi_receipts(stack, tmp_path):
+    """Issued bills leave for the SdI by themselves, and the SdI's answers dropped in the inbox move them on."""
+    from billing import services
+    from billing.einvoice import samples
+    from billing.models import EInvoice, InvoiceLine, SdiReceipt
+    from tests.factories import active_contract
+
+    contract = active_contract()
+    today = rome_date(timezone.now())
+    invoices = []
+    for month in (9, 10):
+        draft = services.create_draft(
+            contract=contract,
+            period_start=date(2026, month, 1),
+            period_end=date(2026, month, 28),
+            lines=[
+                services.LineSpec(
+                    kind=InvoiceLine.Kind.FIXED_FEE,
+                    description="Quota fissa",
+                    unit_price=Decimal("9.50"),
+                    vat_rate=Decimal("10"),
+                )
+            ],
+        )
+        invoices.append(services.issue_invoice(invoice=draft, issued_on=today))
+    einvoices = list(EInvoice.objects.filter(invoice__in=invoices).order_by("pk"))
+    outbox, inbox = tmp_path / "sdi" / "outbox", tmp_path / "sdi" / "inbox"
+
+    stack.worker()
+    stack.beat(tmp_path / "celerybeat-schedule")
+    _wait_for(
+        lambda: (
+            EInvoice.objects.filter(pk__in=[e.pk for e in einvoices], status=EInvoice.Status.SENT).count()
+            == 2
+        ),
+        timeout=60,
+        what="billing.einvoice_send to send both e-invoices",
+        stack=stack,
+    )
+    assert sorted(path.name for path in outbox.glob("*.xml")) == sorted(e.file_name for e in einvoices)
+
+    inbox.mkdir(parents=True, exist_ok=True)
+    for einvoice, kind in zip(
+        einvoices, (SdiReceipt.Kind.DELIVERY, SdiReceipt.Kind.NOT_DELIVERED), strict=True
+    ):
+        einvoice.refresh_from_db()
+        name, content = samples.notification(einvoice, kind, at=timezone.now())
+        (inbox / name).write_bytes(content)
+    _wait_for(
+        lambda: (
+            sorted(EInvoice.objects.filter(pk__in=[e.pk for e in einvoices]).values_list("status", flat=True))
+            == sorted([EInvoice.Status.DELIVERED, EInvoice.Status.NOT_DELIVERED])
+        ),
+        timeout=60,
+        what="beat's import-sdi-receipts to record both notifications",
+        stack=stack,
+    )
+    assert len(list((inbox / "processed").glob("*.xml"))) == 2
