@@ -11,9 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.it_province import PROVINCE_CHOICES
-from stdnum.it import codicefiscale, iva
 
-from accounts.validators import validate_cap, validate_codice_fiscale, validate_partita_iva, validate_sdi_code
+from accounts.fields import CodiceFiscaleModelField, PartitaIvaModelField, PhoneModelField
+from accounts.validators import (
+    validate_cap,
+    validate_codice_fiscale,
+    validate_partita_iva,
+    validate_phone,
+    validate_sdi_code,
+)
 
 
 class UserManager(BaseUserManager):
@@ -82,15 +88,16 @@ class Customer(models.Model):
     first_name = models.CharField(_("nome"), max_length=100, blank=True)
     last_name = models.CharField(_("cognome"), max_length=100, blank=True)
     company_name = models.CharField(_("ragione sociale"), max_length=200, blank=True)
-    codice_fiscale = models.CharField(
+    # The identifiers are stored compact (RSSMRA80A01H501U, 07643520567, +393331234567), however typed.
+    codice_fiscale = CodiceFiscaleModelField(
         _("codice fiscale"), max_length=16, blank=True, db_index=True, validators=[validate_codice_fiscale]
     )
-    partita_iva = models.CharField(
+    partita_iva = PartitaIvaModelField(
         _("partita IVA"), max_length=11, blank=True, db_index=True, validators=[validate_partita_iva]
     )
     email = models.EmailField(_("e-mail"))
     pec = models.EmailField(_("PEC"), blank=True)
-    phone = models.CharField(_("telefono"), max_length=20, blank=True)
+    phone = PhoneModelField(_("telefono"), max_length=20, blank=True, validators=[validate_phone])
     # Where a business receives its electronic invoices (SdI): its channel's code, or else a PEC. Copied onto
     # each invoice when it is issued (billing.einvoice); consumers get theirs in the Agenzia's reserved area.
     sdi_code = models.CharField(
@@ -166,8 +173,3 @@ class Customer(models.Model):
                     )
                 }
             )
-        # Store identifiers in their compact, canonical form so searches by staff find them.
-        if self.codice_fiscale:
-            self.codice_fiscale = codicefiscale.compact(self.codice_fiscale)
-        if self.partita_iva:
-            self.partita_iva = iva.compact(self.partita_iva)

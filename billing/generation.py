@@ -26,6 +26,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing import deadlines, services, taxes
 from billing.models import ZERO, Charge, Credit, Invoice, InvoiceLine, Tariff
@@ -274,13 +278,15 @@ def invoice_contract(
     tariff = _tariff(contract.offer_name, tariffs if tariffs is not None else {})
 
     builder = _InvoiceBuilder(contract=contract, tariff=tariff, period=period, issued_on=issued_on)
-    builder.bill_services()
-    if not builder.lines:
-        return NOT_DUE
-    builder.bill_deposit()
-    charges = builder.bill_charges()
-    builder.grant_late_indemnity()
-    uses = builder.deduct_credits()
+    # The lines are the portal's own text, frozen on the invoice: written in the customer's language.
+    with translation.override(contract.customer.language):
+        builder.bill_services()
+        if not builder.lines:
+            return NOT_DUE
+        builder.bill_deposit()
+        charges = builder.bill_charges()
+        builder.grant_late_indemnity()
+        uses = builder.deduct_credits()
 
     draft = services.create_draft(
         contract=contract,
@@ -308,13 +314,12 @@ def _tariff(offer_name: str, cache: dict[str, Tariff | None]) -> Tariff:
 
 
 def _months_unit(count: int) -> str:
-    return "mese" if count == 1 else "mesi"
+    return ngettext("mese", "mesi", count)
 
 
 def _qty(value: Decimal) -> str:
-    """1234.5 → "1.234,5" (Italian grouping; the lines are Italian text)."""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    """1234.5 → "1.234,5" in Italian, "1,234.5" in English: the language the line is written in."""
+    return number_format(value.quantize(Decimal("0.001")).normalize(), force_grouping=True)
 
 
 @dataclass(frozen=True)
@@ -388,7 +393,8 @@ class _InvoiceBuilder:
         self.lines.append(
             LineSpec(
                 kind=InvoiceLine.Kind.ENERGY,
-                description=f"Energia elettrica POD {service.pod} — {self._use_wording(use, 'kWh')}",
+                description=_("Energia elettrica POD %(pod)s — %(use)s")
+                % {"pod": service.pod, "use": self._use_wording(use, "kWh")},
                 quantity=use.quantity,
                 unit="kWh",
                 unit_price=self.tariff.energy_price_kwh,
@@ -396,7 +402,7 @@ class _InvoiceBuilder:
             )
         )
         self._monthly_fee(
-            f"Quota fissa luce POD {service.pod}",
+            _("Quota fissa luce POD %(pod)s") % {"pod": service.pod},
             self.tariff.electricity_monthly_fee,
             active,
             vat_rate=self._energy_vat(service),
@@ -418,17 +424,18 @@ class _InvoiceBuilder:
             if not full:
                 parts = [(reduced, reduced_rate, "")]
             elif not reduced:
-                parts = [(full, full_rate, " (oltre 480 Smc/anno)")]
+                parts = [(full, full_rate, _(" (oltre 480 Smc/anno)"))]
             else:
                 parts = [
-                    (reduced, reduced_rate, " (entro 480 Smc/anno)"),
-                    (full, full_rate, " (oltre 480 Smc/anno)"),
+                    (reduced, reduced_rate, _(" (entro 480 Smc/anno)")),
+                    (full, full_rate, _(" (oltre 480 Smc/anno)")),
                 ]
         for quantity, rate, note in parts:
             self.lines.append(
                 LineSpec(
                     kind=InvoiceLine.Kind.GAS,
-                    description=f"Gas naturale PDR {service.pdr} — {wording}{note}",
+                    description=_("Gas naturale PDR %(pdr)s — %(use)s") % {"pdr": service.pdr, "use": wording}
+                    + note,
                     quantity=quantity,
                     unit="Smc",
                     unit_price=self.tariff.gas_price_smc,
@@ -437,7 +444,7 @@ class _InvoiceBuilder:
             )
         fee_category = "gas_domestic_first_480" if service.domestic_resident else "energy_business"
         self._monthly_fee(
-            f"Quota fissa gas PDR {service.pdr}",
+            _("Quota fissa gas PDR %(pdr)s") % {"pdr": service.pdr},
             self.tariff.gas_monthly_fee,
             active,
             vat_rate=taxes.vat_rate(fee_category, self.issued_on),
@@ -459,10 +466,13 @@ class _InvoiceBuilder:
 
     def _bill_line(self, service: Service, active: tuple[date, date], supply: dict) -> None:
         if service.kind == Service.Kind.FIBRE:
-            label = f"Canone Internet fibra {service.fibre_technology} linea {service.line_number}".strip()
+            label = (
+                _("Canone Internet fibra %(technology)s linea %(line)s")
+                % {"technology": service.fibre_technology, "line": service.line_number}
+            ).strip()
             fee = self.tariff.fibre_monthly_fee
         else:
-            label = f"Canone mobile SIM {service.sim_number}"
+            label = _("Canone mobile SIM %(sim)s") % {"sim": service.sim_number}
             fee = self.tariff.mobile_monthly_fee
         self._monthly_fee(
             label,
@@ -485,7 +495,8 @@ class _InvoiceBuilder:
         self.lines.append(
             LineSpec(
                 kind=InvoiceLine.Kind.ADDON,
-                description=f"{service.get_kind_display()} — canone mensile ({names})",
+                description=_("%(service)s — canone mensile (%(months)s)")
+                % {"service": service.get_kind_display(), "months": names},
                 quantity=Decimal(len(months)),
                 unit=_months_unit(len(months)),
                 unit_price=fee,
@@ -510,9 +521,13 @@ class _InvoiceBuilder:
             wording = f"{label} ({', '.join(m.strftime('%m/%Y') for m in whole)})"
         else:
             days = days_between(start, end) + 1
-            quantity, unit = Decimal(days), "giorno" if days == 1 else "giorni"
+            quantity, unit = Decimal(days), ngettext("giorno", "giorni", days)
             price = (fee * 12 / DAYS_A_YEAR).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-            wording = f"{label} dal {formatting.day(start)} al {formatting.day(end)}"
+            wording = _("%(label)s dal %(start)s al %(end)s") % {
+                "label": label,
+                "start": formatting.day(start),
+                "end": formatting.day(end),
+            }
         self.lines.append(
             LineSpec(
                 kind=kind,
@@ -605,10 +620,19 @@ class _InvoiceBuilder:
 
     def _use_wording(self, use: MeterUse, unit: str) -> str:
         if use.estimated:
-            return f"consumo stimato dal {formatting.day(self.period.start)} al {formatting.day(self.period.end)}"
-        wording = f"consumo rilevato dal {formatting.day(use.reading_start.read_on)} al {formatting.day(use.reading_end.read_on)}"
+            return _("consumo stimato dal %(start)s al %(end)s") % {
+                "start": formatting.day(self.period.start),
+                "end": formatting.day(self.period.end),
+            }
+        wording = _("consumo rilevato dal %(start)s al %(end)s") % {
+            "start": formatting.day(use.reading_start.read_on),
+            "end": formatting.day(use.reading_end.read_on),
+        }
         if use.estimates_deducted:
-            wording += f", al netto di {_qty(use.estimates_deducted)} {unit} già fatturati in stima"
+            wording += _(", al netto di %(quantity)s %(unit)s già fatturati in stima") % {
+                "quantity": _qty(use.estimates_deducted),
+                "unit": unit,
+            }
         return wording
 
     def _record_use(self, supply: dict, use: MeterUse, *, unit: str) -> None:
@@ -647,7 +671,7 @@ class _InvoiceBuilder:
             self.lines.append(
                 LineSpec(
                     kind=InvoiceLine.Kind.DEPOSIT,
-                    description="Deposito cauzionale (art. 5.3 Condizioni generali)",
+                    description=_("Deposito cauzionale (art. 5.3 Condizioni generali)"),
                     unit_price=self.contract.security_deposit,
                 )
             )

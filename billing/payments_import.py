@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import Customer
+from accounts.validators import compact_codice_fiscale
 from billing.models import Invoice, Payment
 from billing.services import record_payment
 
@@ -236,7 +237,8 @@ def find_customer(value: str) -> Customer:
     key = (value or "").strip().upper()
     if not key:
         raise _LineProblem("customer missing (customer code or codice fiscale)")
-    customer = Customer.objects.filter(Q(code=key) | Q(codice_fiscale=key) | Q(partita_iva=key)).first()
+    tax_id = compact_codice_fiscale(key)
+    customer = Customer.objects.filter(Q(code=key) | Q(codice_fiscale=tax_id) | Q(partita_iva=tax_id)).first()
     if customer is None:
         raise _LineProblem(f"unknown customer {value.strip()!r}")
     return customer

@@ -28,7 +28,7 @@ from django.utils.translation import override
 from billing import selectors, services
 from billing.models import Invoice, InvoiceLine
 from contracts.models import MeterReading, Service
-from portal.lib.pdf import render_pdf
+from portal.lib.pdf import ARCHIVAL, render_pdf
 
 TEMPLATE = "pdf/invoice.html"
 CHART_PERIODS = 12
@@ -46,8 +46,8 @@ def render_invoice(invoice: Invoice) -> bytes:
     language = invoice.customer.language
     with override(language):  # numbers and labels computed in the context follow the language too
         context = invoice_context(invoice)
-    # PDF/A-3b: an invoice is kept for ten years and must stay readable as it was issued.
-    return render_pdf(TEMPLATE, context, language=language, pdf_variant="pdf/a-3b")
+    # PDF/A-3a: an invoice is kept for ten years and must stay readable as it was issued, by everyone.
+    return render_pdf(TEMPLATE, context, language=language, pdf_variant=ARCHIVAL)
 
 
 def invoice_file_name(invoice: Invoice) -> str:

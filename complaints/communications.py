@@ -7,9 +7,10 @@ reached by e-mail at the address they gave.
 
 from django.utils import timezone
 
-from complaints import selectors
+from complaints import complaint_form, selectors
 from complaints.models import Complaint, ComplaintEvent
 from portal.lib.dates import rome_date
+from portal.lib.emails import absolute_url
 from portal.lib.pdf import render_pdf
 from portal.notifications.models import Communication
 from portal.notifications.services import Recipient, notify
@@ -44,7 +45,16 @@ def _send(
         document=document(language) if document else None,
         document_name=document_name,
         about=complaint,
+        link=case_url(complaint),
     )
+
+
+def case_url(complaint: Complaint) -> str:
+    """Where the complainant follows the case: its page in the Area Clienti when they have an account, else
+    «Segui la tua pratica» with the case code filled in (the e-mail address they type proves it is theirs)."""
+    if complaint.customer is not None and complaint.customer.user_id is not None:
+        return absolute_url("complaints:detail", complaint.code)
+    return absolute_url("complaints:track_request", query={"codice": complaint.code})
 
 
 def form_context(complaint: Complaint) -> dict:
@@ -59,9 +69,7 @@ def acknowledge(complaint: Complaint):
         complaint,
         "complaint_ack",
         dedupe=f"ack:{complaint.pk}",
-        document=lambda language: render_pdf(
-            "pdf/complaint_form.html", form_context(complaint), language=language
-        ),
+        document=lambda language: complaint_form.filled(form_context(complaint), language=language),
         document_name=f"reclamo-{complaint.code}.pdf",
     )
 

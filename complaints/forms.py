@@ -13,8 +13,8 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from stdnum.it import codicefiscale, iva
 
+from accounts.fields import TaxIdField
 from accounts.models import Customer
 from complaints import deadlines, selectors
 from complaints.models import Complaint
@@ -181,7 +181,7 @@ class ComplaintForm(forms.Form):
         label=_("Indirizzo per la risposta, se diverso (facoltativo)"),
         max_length=300,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     attachments = AttachmentsField()
     submission_token = SubmissionTokenField()
@@ -276,18 +276,6 @@ def _default_supply(services) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def clean_tax_id(value: str) -> str:
-    """A codice fiscale (16 characters) or a partita IVA (11 digits, "IT" allowed), compact and checked."""
-    value = "".join(value.split()).upper()
-    if codicefiscale.is_valid(value):
-        return codicefiscale.compact(value)
-    if iva.is_valid(value):
-        return iva.compact(value)
-    raise ValidationError(
-        _("Scrivi un codice fiscale (16 caratteri) o una partita IVA (11 cifre) validi."), code="invalid"
-    )
-
-
 class PublicComplaintForm(forms.Form):
     """The form for anyone, with or without an account (ARERA: usable without registration)."""
 
@@ -296,9 +284,9 @@ class PublicComplaintForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    tax_id = forms.CharField(
+    # Compact, "IT" prefix dropped, and checked: the sender is identified by it (selectors.identify_sender).
+    tax_id = TaxIdField(
         label=_("Codice fiscale o partita IVA"),
-        max_length=20,
         help_text=_("Quello dell'intestatario del contratto."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
@@ -324,7 +312,7 @@ class PublicComplaintForm(forms.Form):
         label=_("Indirizzo per la risposta scritta"),
         max_length=300,
         help_text=_("Via e numero civico, CAP, comune e provincia."),
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     kind = forms.ChoiceField(label=_("Che cosa vuoi inviarci?"), widget=forms.RadioSelect)
     topic = forms.ChoiceField(
@@ -351,9 +339,6 @@ class PublicComplaintForm(forms.Form):
         self.fields["kind"].initial = Complaint.Kind.COMPLAINT
         if not self.is_bound:
             self.initial["submission_token"] = str(uuid.uuid4())
-
-    def clean_tax_id(self):
-        return clean_tax_id(self.cleaned_data["tax_id"])
 
     def clean_supply_reference(self):
         return selectors.compact_reference(self.cleaned_data["supply_reference"])

@@ -20,6 +20,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
+from accounts.validators import compact_codice_fiscale
 from billing.models import Invoice
 from complaints import deadlines
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
@@ -263,7 +264,7 @@ def identify_sender(*, tax_id: str, reference: str) -> Identification:
 
     Nothing else identifies: a right tax id with a wrong reference is an unidentified sender, and the caller
     never tells the sender which of the two was the case."""
-    reference = compact_reference(reference)
+    tax_id, reference = compact_codice_fiscale(tax_id), compact_reference(reference)
     if not tax_id or not reference:
         return Identification()
     holders = Customer.objects.filter(Q(codice_fiscale=tax_id) | Q(partita_iva=tax_id))

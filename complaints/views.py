@@ -41,11 +41,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing.selectors import pdf_filename
-from complaints import selectors, services, tasks
+from complaints import complaint_form, selectors, services, tasks
 from complaints.forms import ComplaintForm, MessageForm, PublicComplaintForm, TrackRequestForm
 from complaints.models import Complaint
 from portal.lib import dates, formatting
-from portal.lib.pdf import render_pdf
 from portal.notifications.rendering import supported_language
 
 logger = logging.getLogger(__name__)
@@ -472,9 +471,7 @@ def blank_form_pdf(language: str) -> bytes:
     deployment (templates, supplier settings), so a request never waits for WeasyPrint after the first."""
     with _blank_forms_lock:
         if language not in _blank_forms:
-            _blank_forms[language] = render_pdf(
-                "pdf/complaint_form.html", {"filled": False}, language=language
-            )
+            _blank_forms[language] = complaint_form.blank(language=language)
         return _blank_forms[language]
 
 
@@ -569,7 +566,10 @@ def public_done(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def track_request(request):
-    form = TrackRequestForm(request.POST if request.method == "POST" else None)
+    # The e-mails about a case link here with its code (complaints.communications.case_url): only the
+    # address is left to type.
+    initial = {"code": request.GET.get("codice", "")[:20]}
+    form = TrackRequestForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":
         if _limit_reached(request, "track"):
             context = {"form": form, "too_many": True, "login_url": _login_url("complaints:list")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.forms import ITProvinceSelect, ITZipCodeField
 
@@ -118,13 +117,6 @@ class WithdrawalForm(forms.Form):
         return f"{service.get_kind_display()} {service.identifier}".strip()
 
 
-PHONE_VALIDATOR = RegexValidator(
-    r"^\+?[0-9 ]{6,20}$",
-    _("Scrivi il numero con le sole cifre, eventualmente con il prefisso internazionale (+39)."),
-    code="invalid_phone",
-)
-
-
 class ContactDetailsForm(forms.ModelForm):
     """Phone, PEC, the address for written replies, language and consents of the logged-in customer; for a
     business, also where the SdI delivers its electronic invoices (a consumer's go to the Agenzia's reserved
@@ -189,7 +181,7 @@ class ContactDetailsForm(forms.ModelForm):
         widgets = {
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
             "pec": forms.EmailInput(attrs={"autocomplete": "off"}),
-            "reply_street": forms.TextInput(attrs={"autocomplete": "street-address"}),
+            "reply_street": forms.TextInput(attrs={"autocomplete": "address-line1"}),
             "reply_city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "reply_province": ITProvinceSelect(),
             "sdi_pec": forms.EmailInput(attrs={"autocomplete": "off"}),
@@ -201,7 +193,6 @@ class ContactDetailsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["phone"].validators.append(PHONE_VALIDATOR)
         # The field's own choices (with the empty one: the reply address is optional) replace the widget's.
         self.fields["reply_province"].choices = [("", _("Scegli la provincia"))] + [
             choice for choice in self.fields["reply_province"].choices if choice[0]

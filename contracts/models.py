@@ -9,6 +9,7 @@ from localflavor.it.it_province import PROVINCE_CHOICES
 
 from accounts.models import Customer
 from contracts import deadlines
+from contracts.fields import IbanModelField, PdrModelField, PodModelField
 from contracts.validators import (
     validate_cap,
     validate_iban,
@@ -59,7 +60,8 @@ class Contract(models.Model):
     payment_method = models.CharField(
         _("modalità di pagamento"), max_length=12, choices=PaymentMethod.choices
     )
-    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    # Stored in one piece (IT60X0542811101000000123456), however typed.
+    iban = IbanModelField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
     billing_frequency = models.CharField(
         _("frequenza di fatturazione"),
         max_length=10,
@@ -208,12 +210,13 @@ class Service(models.Model):
     supply_city = models.CharField(_("comune"), max_length=100, blank=True)
     supply_province = models.CharField(_("provincia"), max_length=2, blank=True, choices=PROVINCE_CHOICES)
 
-    pod = models.CharField(_("POD"), max_length=15, blank=True, db_index=True, validators=[validate_pod])
+    # POD and PDR are stored compact and upper-case, however typed: IT001E12345678, 00881234567890.
+    pod = PodModelField(_("POD"), max_length=15, blank=True, db_index=True, validators=[validate_pod])
     power_kw = models.DecimalField(
         _("potenza impegnata (kW)"), max_digits=6, decimal_places=1, null=True, blank=True
     )
     domestic_resident = models.BooleanField(_("domestico residente"), default=True)
-    pdr = models.CharField(_("PDR"), max_length=14, blank=True, db_index=True, validators=[validate_pdr])
+    pdr = PdrModelField(_("PDR"), max_length=14, blank=True, db_index=True, validators=[validate_pdr])
     meter_class = models.CharField(
         _("classe del contatore"), max_length=5, blank=True, help_text="G4, G6, G10…"
     )

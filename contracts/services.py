@@ -30,6 +30,7 @@ from contracts.models import (
 )
 from contracts.pdf import letter_context
 from portal.lib import formatting
+from portal.lib.emails import absolute_url
 from portal.lib.pdf import render_pdf
 from portal.notifications.services import notify
 from portal.tasks import run_sweep
@@ -41,9 +42,17 @@ HOURS_A_DAY = 24
 
 
 def _send_letter(
-    customer: Customer, template_key: str, context: dict, *, dedupe_key: str, document_name: str, about
+    customer: Customer,
+    template_key: str,
+    context: dict,
+    *,
+    dedupe_key: str,
+    document_name: str,
+    about,
+    link: str,
 ) -> None:
-    """A contract letter: e-mailed with its PDF (pdf/<template_key>.html) in the customer's language."""
+    """A contract letter: e-mailed with its PDF (pdf/<template_key>.html) in the customer's language, with
+    a link to the page it is about."""
     notify(
         customer=customer,
         template_key=template_key,
@@ -53,6 +62,7 @@ def _send_letter(
         document=render_pdf(f"pdf/{template_key}.html", context, language=customer.language),
         document_name=document_name,
         about=about,
+        link=link,
     )
 
 
@@ -125,6 +135,7 @@ def send_renewal_notice(contract: Contract, *, today: date, late: bool) -> None:
         dedupe_key=f"contracts.renewal_notice:{contract.pk}:{contract.expires_on.isoformat()}",
         document_name=f"comunicazione-rinnovo-{contract.number}.pdf",
         about=contract,
+        link=absolute_url("contracts:detail", contract.number),
     )
 
 
@@ -284,6 +295,7 @@ def _send_withdrawal_receipt(withdrawal: WithdrawalRequest) -> None:
         dedupe_key=f"contracts.withdrawal:{withdrawal.pk}",
         document_name=f"ricevuta-recesso-{contract.number}.pdf",
         about=withdrawal,
+        link=absolute_url("contracts:withdrawal_done", contract.number, withdrawal.pk),
     )
 
 
@@ -466,6 +478,7 @@ def send_condition_change_notice(notice: ConditionChangeNotice, *, today: date) 
         dedupe_key=f"contracts.condition_change:{change.pk}:{contract.pk}",
         document_name=f"variazione-condizioni-{contract.number}.pdf",
         about=notice,
+        link=absolute_url("contracts:detail", contract.number),
     )
     ConditionChange.objects.filter(pk=change.pk).update(notices_sent=F("notices_sent") + 1)
 

@@ -3,10 +3,13 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from stdnum.it import codicefiscale, iva
 
+from accounts.fields import TaxIdField
 from portal import registration
+from portal.lib import emails
+from portal.notifications.rendering import supported_language
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -27,6 +30,27 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Invia il link")))
 
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        """Django's reset link in our layout, in the customer's language (the page's for staff)."""
+        customer = getattr(context["user"], "customer", None)
+        language = customer.language if customer is not None else get_language()
+        emails.templated_customer_email(
+            subject_template=subject_template_name,
+            text_template=email_template_name,
+            html_template=html_email_template_name,
+            context=context,
+            to=[to_email],
+            language=supported_language(language),
+        ).send()
+
 
 class SetPasswordForm(auth_forms.SetPasswordForm):
     def __init__(self, *args, **kwargs):
@@ -45,9 +69,10 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
 class RegistrationForm(forms.Form):
     """Registration of an existing customer. `website` is a honeypot: people never see it, bots fill it."""
 
-    tax_id = forms.CharField(
+    # Compact, with an IT prefix dropped, before the check character is checked: that catches most typos here,
+    # instead of an e-mail that never arrives. Saying the format is wrong reveals nothing about who is a customer.
+    tax_id = TaxIdField(
         label=_("Codice fiscale o partita IVA"),
-        max_length=32,
         help_text=_("Quello dell'intestatario del contratto."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
@@ -67,16 +92,6 @@ class RegistrationForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-
-    def clean_tax_id(self):
-        value = "".join(self.cleaned_data["tax_id"].split()).upper()
-        # The check character catches most typos here, instead of an e-mail that never arrives. Saying the
-        # format is wrong reveals nothing about who is a customer.
-        if not (codicefiscale.is_valid(value) or iva.is_valid(value)):
-            raise forms.ValidationError(
-                _("Scrivi un codice fiscale (16 caratteri) o una partita IVA (11 cifre) validi.")
-            )
-        return value
 
     def clean_customer_code(self):
         return "".join(self.cleaned_data["customer_code"].split()).upper()

@@ -17,16 +17,17 @@ from django.contrib.auth import password_validation
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer, User
+from accounts.validators import compact_codice_fiscale
 from contracts.models import Contract
+from portal.lib import emails
+from portal.notifications.rendering import supported_language
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +48,14 @@ class InvalidActivationLink(Exception):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def normalise_tax_id(value: str) -> str:
-    return "".join(value.split()).upper()
-
-
 def normalise_customer_code(value: str) -> str:
     return "".join(value.split()).upper()
 
 
 def find_customer_for_registration(*, tax_id: str, customer_code: str) -> Customer | None:
     """The customer with this codice fiscale or partita IVA *and* this customer code, holding a contract."""
-    tax_id = normalise_tax_id(tax_id)
+    # A partita IVA compacts to its 11 digits, a codice fiscale to its 16 characters: either column matches.
+    tax_id = compact_codice_fiscale(tax_id)
     customer_code = normalise_customer_code(customer_code)
     if not tax_id or not customer_code:
         return None
@@ -81,7 +79,7 @@ def register_attempt(*, client_address: str, tax_id: str) -> bool:
     successful or not, so the limit itself never tells a right combination from a wrong one.
     """
     allowed = True
-    for key in (_attempt_key("ip", client_address), _attempt_key("tax", normalise_tax_id(tax_id))):
+    for key in (_attempt_key("ip", client_address), _attempt_key("tax", compact_codice_fiscale(tax_id))):
         cache.add(key, 0, timeout=int(ATTEMPT_WINDOW.total_seconds()))
         try:
             attempts = cache.incr(key)
@@ -121,15 +119,15 @@ def start_registration(*, customer: Customer, email: str, request_site_domain: s
         context["activation_url"] = base_url + reverse("register_activate", args=[token])
         context["valid_days"] = ACTIVATION_MAX_AGE.days
         template = "registration/activation_email"
-    subject = "".join(render_to_string(f"{template}_subject.txt", context).splitlines())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+    # In the customer's language, whatever the page's: like every other e-mail we send them.
+    emails.templated_customer_email(
+        subject_template=f"{template}_subject.txt",
+        text_template=f"{template}.txt",
+        html_template=f"{template}.html",
+        context=context,
         to=[email],
-    )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    message.send()
+        language=supported_language(customer.language or get_language()),
+    ).send()
 
 
 def make_activation_token(*, customer: Customer, email: str) -> str:

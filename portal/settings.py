@@ -185,7 +185,12 @@ def email_settings(url):
 
 
 # E-mail: files under .run/mail by default so that a developer can read password-reset links.
-vars().update(email_settings(env.str("EMAIL_URL", default="filemail://" + str(DATA_DIR / "mail"))))
+_email = email_settings(env.str("EMAIL_URL", default="filemail://" + str(DATA_DIR / "mail")))
+# Every message leaves through portal.lib.emails.EmailBackend, which adds the headers of an automatic
+# message (Auto-Submitted, our Message-ID) and hands it to the backend EMAIL_URL names.
+EMAIL_DELIVERY_BACKEND = _email.pop("EMAIL_BACKEND")
+vars().update(_email)
+EMAIL_BACKEND = "portal.lib.emails.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Optima Area Clienti <noreply@optimaitalia.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -258,8 +263,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# The portal's public address, for links in e-mails sent by workers (no request to take it from).
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The portal's public address, for links in e-mails sent by workers (no request to take it from). The
+# default is `make run`'s address, on the port it exports.
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+).rstrip("/")
+# The right-hand side of our Message-IDs: the portal's host unless set.
+EMAIL_MESSAGE_ID_DOMAIN = env.str(
+    "EMAIL_MESSAGE_ID_DOMAIN", default=urlsplit(PORTAL_BASE_URL).hostname or "localhost"
+)
 
 # Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
 # time of a notice (CG 9.3) by default; raise it to send earlier.

@@ -58,5 +58,7 @@ urlpatterns = [
     path("account/", include(account_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 
 from billing.selectors import balance_of
@@ -27,3 +29,9 @@ def root(request):
 @login_required
 def profile(request):
     return render(request, "portal/profile.html", {"customer": getattr(request.user, "customer", None)})
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to. Resolved per request: with the manifest
+    storage of production, the hashed name exists only once collectstatic has run."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))

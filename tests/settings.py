@@ -7,3 +7,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.sweepapp"]
 
 # Tests create many users: a fast hasher (never used outside tests).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Behind the portal's backend (portal.lib.emails.EmailBackend), when a test puts it back: mail stays in memory.
+EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

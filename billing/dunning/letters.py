@@ -28,6 +28,7 @@ from billing.models import DefaultNotice
 from contracts.models import Service
 from portal.lib import formatting
 from portal.lib.dates import rome_date
+from portal.lib.emails import absolute_url
 from portal.notifications import handlers
 from portal.notifications.models import Communication, Delivery
 from portal.notifications.services import notify
@@ -97,7 +98,17 @@ def write_notice(notice: DefaultNotice, *, channel: str) -> Communication:
         document=render_pdf("pdf/default_notice.html", context, language=customer.language),
         document_name=f"costituzione-in-mora-{notice.reference.replace('/', '-')}.pdf",
         about=notice,
+        link=notice_url(notice),
     )
+
+
+def notice_url(notice: DefaultNotice) -> str:
+    """The page an e-mail about the notice leads to: the bill's own page when it is about one bill (it shows
+    the notice's deadline and how to pay), else the bills."""
+    invoice_ids = list(notice.items.values_list("invoice_id", flat=True)[:2])
+    if len(invoice_ids) == 1:
+        return absolute_url("billing:invoice", invoice_ids[0])
+    return absolute_url("billing:invoices")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from billing.dunning.steps import INTERVENTION_KINDS
 from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
 from portal.lib import formatting
 from portal.lib.dates import add_days, add_months, rome_date
+from portal.lib.emails import absolute_url
 from portal.notifications.models import Delivery
 from portal.notifications.services import notify, record_letter_delivery, record_letter_dispatch
 
@@ -438,6 +439,7 @@ def _close(notice: DefaultNotice, *, status: str, on: date, by=None, reason: str
         channels=[Delivery.Channel.EMAIL],
         dedupe_key=f"billing.default_notice_closed:{notice.pk}",
         about=notice,
+        link=absolute_url("billing:invoices"),
     )
 
 

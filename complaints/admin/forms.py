@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import TaxIdField
 from complaints import reply_templates, selectors
 from complaints.models import Complaint
 from portal.lib.dates import rome_date
@@ -62,6 +63,8 @@ class ComplaintRegistrationForm(forms.ModelForm):
             "reply_address",
             "reply_address_confirmed",
         ]
+        # As on the public form: compact, "IT" dropped, and checked, so the case is found by the customer's id.
+        field_classes = {"sender_tax_id": TaxIdField}
         labels = {
             "contract": _("Contratto"),
             "service": _("Fornitura o servizio"),

@@ -23,6 +23,11 @@ def moment(value, *, blank: str = "—") -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else blank
 
 
+def machine_moment(value) -> str:
+    """ISO 8601 to the second with the UTC offset, e.g. 2026-12-02T10:00:00+01:00 ("" for None)."""
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
 def euro(value, *, blank: str = "—", italian: bool = False) -> str:
     """1234.5 → "1.234,50 €" (a no-break space before the sign); `blank` when there is no amount."""
     if value in (None, ""):

@@ -43,6 +43,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from portal.lib.dates import rome_date
 
 BASE_STYLESHEET = "pdf/base.css"
+# Documents kept long-term (invoices, the complaint form): PDF/A-3, level A — archival and tagged.
+ARCHIVAL = "pdf/a-3a"
 
 _render_lock = threading.Lock()
 
@@ -178,25 +180,34 @@ def render_pdf(
     *,
     language: str | None = None,
     pdf_variant: str | None = None,
+    forms: bool = False,
 ) -> bytes:
     """Render ``template_name`` (e.g. ``"pdf/letter.html"``) with ``context`` to PDF bytes.
 
     ``language`` is the customer's language; ``None`` means the portal's default (Italian). The
     template sees the supplier, the complaint channels, today's date and ``LANGUAGE_CODE`` too.
-    ``pdf_variant`` e.g. ``"pdf/a-3b"`` for documents kept long-term (invoices).
+    ``pdf_variant`` e.g. :data:`ARCHIVAL` for documents kept long-term; ``forms`` turns the template's
+    ``<input>`` and ``<textarea>`` elements into fillable PDF form fields.
     """
     language = language or settings.LANGUAGE_CODE
     with translation.override(language):
         html = render_to_string(
             template_name, {**document_context(), **(context or {}), "LANGUAGE_CODE": language}
         )
-    return html_to_pdf(html, pdf_variant=pdf_variant)
+    return html_to_pdf(html, pdf_variant=pdf_variant, forms=forms)
 
 
-def html_to_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
-    """Lay out an HTML string with the shared fonts, stylesheet and fetcher. Prefer :func:`render_pdf`."""
+def html_to_pdf(html: str, *, pdf_variant: str | None = None, forms: bool = False) -> bytes:
+    """Lay out an HTML string with the shared fonts, stylesheet and fetcher. Prefer :func:`render_pdf`.
+
+    Every document is tagged (its headings, paragraphs, lists and tables in the PDF structure tree, in the
+    document's language), so that a screen reader reads it as the HTML it came from."""
     with _render_lock:
         document = HTML(string=html, base_url=base_url(), url_fetcher=url_fetcher)
         return document.write_pdf(
-            stylesheets=[stylesheet(BASE_STYLESHEET)], font_config=font_config(), pdf_variant=pdf_variant
+            stylesheets=[stylesheet(BASE_STYLESHEET)],
+            font_config=font_config(),
+            pdf_variant=pdf_variant,
+            pdf_tags=True,
+            pdf_forms=forms or None,
         )

@@ -3,19 +3,19 @@
 A communication's subject and bodies are rendered once, in the customer's language, from
 `templates/notifications/<template_key>/{subject.txt,body.txt,body.html}`; the bodies are the message itself
 (greeting to signature), shown as they are in the portal's inbox. The e-mail wraps them in
-`templates/notifications/email/layout.{txt,html}`: the supplier's header and footer, nothing the customer
-has to read twice.
+`templates/notifications/email/layout.{txt,html}` (portal.lib.emails.customer_email): the supplier's header
+and footer, nothing the customer has to read twice.
 """
 
 import mimetypes
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.safestring import mark_safe
+
+from portal.lib import emails
 
 # Seconds an SMTP operation may block before it fails (and is retried later) when EMAIL_TIMEOUT is unset:
 # a hung connection would otherwise hold a claimed delivery until the task's hard time limit.
@@ -45,38 +45,23 @@ def render_communication(*, template_key: str, context: dict, language: str) -> 
 
 
 def new_message_id() -> str:
-    """A Message-ID in the sender's domain, e.g. `<171...@optimaitalia.com>`."""
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    domain = address.rpartition("@")[2] or "localhost"
-    return make_msgid(domain=domain)
+    """A Message-ID in the portal's domain (portal.lib.emails), fixed on the delivery when it is created."""
+    return emails.new_message_id()
 
 
 def build_email(delivery) -> EmailMultiAlternatives:
     """The e-mail for an e-mail or PEC delivery: text and HTML, the document attached, our Message-ID."""
     communication = delivery.communication
-    context = {
-        "communication": communication,
-        "supplier": settings.SUPPLIER,
-        "language": communication.language,
-        # Rendered by our templates with autoescape on when the communication was created.
-        "body_html": mark_safe(communication.body_html),
-    }
-    with translation.override(communication.language):
-        text = render_to_string("notifications/email/layout.txt", context)
-        html = render_to_string("notifications/email/layout.html", context)
-    message = EmailMultiAlternatives(
+    message = emails.customer_email(
         subject=communication.subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        text=communication.body_text,
+        # Rendered by our templates with autoescape on when the communication was created.
+        html=communication.body_html,
         to=[delivery.address],
-        headers={
-            "Message-ID": delivery.message_id,
-            # RFC 3834: no out-of-office replies to a machine.
-            "Auto-Submitted": "auto-generated",
-        },
+        language=communication.language,
+        headers={"Message-ID": delivery.message_id},
         connection=_connection(),
     )
-    message.attach_alternative(html, "text/html")
     if communication.document:
         name = communication.document_name or communication.document.name.rpartition("/")[2]
         mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Customer, User
 from portal.lib import formatting
 from portal.lib.dates import rome_date
+from portal.lib.emails import absolute_url
 from portal.notifications import handlers, rendering
 from portal.notifications.models import Communication, Delivery
 
@@ -59,8 +60,12 @@ def notify(
     document: bytes | File | None = None,
     document_name: str = "",
     about: models.Model | None = None,
+    link: str = "",
 ) -> Communication:
     """Write a communication to `customer`, rendered in their language, and queue it on `channels`.
+
+    `link` is the page the communication is about, an absolute URL (portal.lib.emails.absolute_url): the
+    message leads there. Without one, a customer's leads to their inbox.
 
     Runs in the caller's transaction: a sweep that writes a notice and its communication commits or rolls
     back both, and e-mails are queued only after the commit. Calling it again with the same `dedupe_key`
@@ -83,10 +88,13 @@ def notify(
         addresses = {Delivery.Channel.EMAIL: recipient.email}
         recipient_name, language = recipient.name, recipient.language
     language = rendering.supported_language(language)
+    if not link and customer is not None:
+        link = absolute_url("notifications:inbox")
     rendered = rendering.render_communication(
         template_key=template_key,
         context={
             **context,
+            "link": link,
             "customer": customer,
             "recipient_name": recipient_name,
             "supplier": settings.SUPPLIER,

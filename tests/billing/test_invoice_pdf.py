@@ -15,7 +15,7 @@ from billing.pdf import invoice_context, render_invoice, store_invoice_pdf
 from billing.services import INDEMNITY_WORDING
 from contracts.models import MeterReading, Service
 from tests.factories import active_contract
-from tests.pdf_utils import pdf_pages, pdf_text
+from tests.pdf_utils import pdf_conformance, pdf_language, pdf_pages, pdf_structure, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,13 @@ class TestStorage:
             generate_invoices(period="2026-10", issued_on=date(2026, 11, 2))
         invoice = Invoice.objects.get()
         assert invoice.pdf.name and invoice.lines.filter(kind=InvoiceLine.Kind.ENERGY).exists()
+
+
+def test_the_invoice_is_an_archival_pdf_a_screen_reader_reads_as_headings_and_tables(contract):
+    invoice = invoice_for(contract)
+    document = render_invoice(invoice)
+    assert pdf_conformance(document) == ("3", "A")  # PDF/A-3, level A: archival and tagged
+    assert pdf_language(document) == "it"
+    tags = pdf_structure(document)
+    assert {"H1", "H2", "Table", "TR", "TH", "TD", "P"} <= set(tags)
+    assert tags.count("TH") >= 5  # the lines table's column headers are header cells, not bold text

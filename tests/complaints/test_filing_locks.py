@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from complaints import communications, services, tasks
+from complaints import complaint_form, services, tasks
 from complaints.models import Complaint, ComplaintCounter
 from portal import deadlines
 from portal.lib import dates
@@ -41,11 +41,11 @@ def renders(monkeypatch):
     """The acknowledgement renders as a stand-in; each call is recorded."""
     calls = []
 
-    def render(template, context, language=None):
+    def render(template, context, language=None, **options):
         calls.append(context["complaint"].code)
         return STAND_IN_PDF
 
-    monkeypatch.setattr(communications, "render_pdf", render)
+    monkeypatch.setattr(complaint_form, "render_pdf", render)
     return calls
 
 
@@ -70,13 +70,13 @@ def acknowledgements():
 def test_filing_commits_without_rendering_and_the_task_after_the_commit_sends_the_copy(
     service, alice, monkeypatch, django_capture_on_commit_callbacks
 ):
-    rendered, real_render = [], communications.render_pdf
+    rendered, real_render = [], complaint_form.render_pdf
 
-    def render(template, context, language=None):
+    def render(template, context, language=None, **options):
         rendered.append(template)
-        return real_render(template, context, language=language)
+        return real_render(template, context, language=language, **options)
 
-    monkeypatch.setattr(communications, "render_pdf", render)
+    monkeypatch.setattr(complaint_form, "render_pdf", render)
     with django_capture_on_commit_callbacks(execute=False) as after_commit:
         complaint = file(service)
     assert rendered == [] and not acknowledgements().exists()
@@ -172,11 +172,11 @@ def counter_row_is_free(year: int) -> bool:
 def test_while_the_acknowledgement_renders_the_counter_row_is_not_locked(service, monkeypatch):
     free_during_render = []
 
-    def render(template, context, language=None):
+    def render(template, context, language=None, **options):
         free_during_render.append(in_another_connection(lambda: counter_row_is_free(SENT_ON.year)))
         return STAND_IN_PDF
 
-    monkeypatch.setattr(communications, "render_pdf", render)
+    monkeypatch.setattr(complaint_form, "render_pdf", render)
     ComplaintCounter.objects.create(year=SENT_ON.year)  # committed, as on any day but the year's first filing
     file(service)  # its own transaction: commits, then runs the (eager) task
 

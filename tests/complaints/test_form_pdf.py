@@ -6,11 +6,11 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from complaints import communications, services, views
+from complaints import communications, complaint_form, services, views
 from complaints.models import Complaint
 from portal.lib.pdf import render_pdf
 from tests.factories import active_contract
-from tests.pdf_utils import pdf_pages, pdf_text
+from tests.pdf_utils import pdf_conformance, pdf_form_fields, pdf_pages, pdf_structure, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -90,11 +90,11 @@ def test_the_blank_form_has_no_addressee_and_no_date(blank):
 def test_the_blank_form_is_rendered_once_per_process_and_language(client, monkeypatch):
     calls = []
 
-    def counting(template, context=None, *, language=None):
+    def counting(template, context=None, *, language=None, **options):
         calls.append(language)
         return b"%PDF-1.7 stand-in"
 
-    monkeypatch.setattr(views, "render_pdf", counting)
+    monkeypatch.setattr(complaint_form, "render_pdf", counting)
     for _request in range(3):
         assert client.get(reverse("complaints:form_pdf")).content == b"%PDF-1.7 stand-in"
     client.cookies["django_language"] = "en"
@@ -155,3 +155,43 @@ def test_the_copy_of_an_unidentified_sender_shows_what_they_wrote(client):
     text = pdf_text(render_pdf("pdf/complaint_form.html", communications.form_context(complaint)))
     assert "Pizzeria Sole srl" in text and "IT001E99999999" in text and complaint.code in text
     assert "Modulo online senza registrazione" in text
+
+
+def test_the_blank_form_is_fillable_on_screen_and_every_field_is_named_for_a_screen_reader(blank):
+    fields = pdf_form_fields(blank.content)
+    text_fields = {name: label for name, (kind, label) in fields.items() if kind == "/Tx"}
+    assert set(text_fields.values()) >= {
+        "Nome e cognome o ragione sociale",
+        "Codice fiscale o partita IVA",
+        "E-mail o telefono",
+        "Indirizzo di fornitura",
+        "POD (luce) o PDR (gas), oppure codice cliente",
+        "Bolletta contestata",
+        "Indirizzo per la risposta",
+        "Descrizione",
+        "Data",
+    }
+    checkboxes = [label for kind, label in fields.values() if kind == "/Btn"]
+    assert set(TOPICS) <= set(checkboxes)
+    assert {"Energia elettrica", "Reclamo", "Rettifica di doppia fatturazione"} <= set(checkboxes)
+    # Still a printable form: the labels are text on the page, not only field names.
+    assert "Nome e cognome o ragione sociale" in pdf_text(blank.content)
+
+
+def test_the_form_blank_and_filled_is_pdf_a_and_tagged(blank, alice):
+    contract = active_contract(alice, activated_on=date(2025, 6, 1))
+    complaint = services.file_complaint(
+        kind="complaint",
+        topic="misura",
+        channel="portal",
+        description="Il contatore gira anche a luce spenta.",
+        sent_on=date(2026, 1, 31),
+        customer=alice,
+        service=contract.services.get(),
+    )
+    copy = complaint_form.filled(communications.form_context(complaint), language="it")
+    for document in (blank.content, copy):
+        assert pdf_conformance(document) == ("3", "A")
+        tags = pdf_structure(document)
+        assert {"H1", "H2", "Table", "TH", "TD"} <= set(tags)
+    assert pdf_form_fields(copy) == {}  # the customer's copy records what was sent: nothing to fill in

@@ -663,7 +663,7 @@ class TestContactDetails:
             ({"reply_postcode": "80121"}, "reply_street", "servono via, CAP, comune e provincia"),
             ({"reply_province": "XX"}, "reply_province", "Scegli un'opzione valida"),
             ({"pec": "non-una-pec"}, "pec", "Scrivi un indirizzo PEC completo"),
-            ({"phone": "chiamami"}, "phone", "sole cifre"),
+            ({"phone": "chiamami"}, "phone", "Il numero di telefono non è valido"),
             ({"language": "de"}, "language", "Scegli un'opzione valida"),
         ],
     )

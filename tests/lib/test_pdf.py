@@ -7,7 +7,15 @@ import pytest
 from django.conf import settings
 
 from portal.lib import pdf
-from tests.pdf_utils import pdf_fonts, pdf_metadata, pdf_pages, pdf_text
+from tests.pdf_utils import (
+    pdf_conformance,
+    pdf_fonts,
+    pdf_language,
+    pdf_metadata,
+    pdf_pages,
+    pdf_structure,
+    pdf_text,
+)
 
 SUPPLIER = settings.SUPPLIER
 
@@ -286,3 +294,12 @@ def test_renders_reuse_one_font_configuration_and_stylesheet(monkeypatch):
     assert first_fonts is second_fonts is pdf.font_config()
     assert first_css[0] is second_css[0] is pdf.stylesheet(pdf.BASE_STYLESHEET)
     assert created == []
+
+
+def test_every_letter_is_tagged_in_the_language_it_is_written_in():
+    for language in ("it", "en"):
+        document = pdf.render_pdf("pdf/letter.html", letter_context(), language=language)
+        assert pdf_language(document) == language
+        tags = pdf_structure(document)
+        assert "P" in tags and any(tag.startswith("H") for tag in tags), tags
+        assert pdf_conformance(document) is None  # a letter is tagged, not archival: only invoices and forms

@@ -25,7 +25,8 @@ def notice(customer, *, dedupe_key="notice-1", channels=(EMAIL,), **kwargs):
 
 
 @pytest.mark.django_db
-def test_it_writes_one_communication_with_one_delivery_per_channel(alice):
+def test_it_writes_one_communication_with_one_delivery_per_channel(alice, settings):
+    settings.EMAIL_MESSAGE_ID_DOMAIN = "areaclienti.example.it"
     alice.pec = "alice@pec.example.it"
     communication = notice(alice, channels=[EMAIL, PEC, LETTER])
 
@@ -38,7 +39,7 @@ def test_it_writes_one_communication_with_one_delivery_per_channel(alice):
     assert deliveries[EMAIL].next_attempt_at == communication.created_at
     assert deliveries[LETTER].next_attempt_at is None
     assert len({d.message_id for d in deliveries.values()}) == 3
-    assert deliveries[EMAIL].message_id.endswith("@optimaitalia.com>")
+    assert deliveries[EMAIL].message_id.endswith("@areaclienti.example.it>")  # the portal's domain
 
 
 @pytest.mark.django_db
