@@ -54,3 +54,11 @@ class ZipSelectionForm(forms.Form):
                 params={"max": ZIP_MAX_INVOICES},
             )
         return ids
+
+
+class PayOnlineForm(forms.Form):
+    """What to pay by card: the invoices named, or (`tutto`, the balance button) everything payable online.
+    No amount: the portal computes it."""
+
+    bolletta = InvoiceIdsField(required=False)
+    tutto = forms.BooleanField(required=False)

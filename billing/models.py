@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
+from payments import PurchasedItem
+from payments.models import BasePayment
 
 from accounts.models import Customer
 from billing.dunning import lifecycle
 from contracts.models import Contract
 from portal.deadlines import pending_index
+from portal.lib.emails import absolute_url
 from portal.models import YearCounter
 
 ZERO = Decimal("0.00")
@@ -342,6 +345,15 @@ class Payment(models.Model):
     note = models.CharField(max_length=200, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # A refund given back to the customer is a negative payment that undoes this one (services.reverse_payment).
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name=_("storna il pagamento"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -716,3 +728,80 @@ class SdiReceipt(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.invoice_file_name}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Card payments in the Area Clienti (billing/online/)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class OnlinePayment(BasePayment):
+    """One card payment the customer started in the Area Clienti, through a provider (django-payments). It
+    becomes a `Payment` per invoice only when the provider's signed notification confirms it
+    (billing.online.services.apply_event); the browser coming back never records anything."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="online_payments")
+    # What the provider's refunds gave back: the part nothing was left to pay for, or a staff refund.
+    refunded_amount = money_field(_("rimborsato"))
+    refund_reason = models.CharField(_("motivo del rimborso"), max_length=300, blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rimborsato da"),
+    )
+    refunded_at = models.DateTimeField(_("rimborsato il"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confermato il"), null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pagamento online")
+        verbose_name_plural = _("pagamenti online")
+        ordering = ["-created"]
+        indexes = [
+            # The catch-up sweep of confirmed payments whose receipt's task never ran.
+            pending_index(
+                due_field="confirmed_at",
+                condition=models.Q(confirmed_at__isnull=False, receipt_sent_at__isnull=True),
+                name="online_payment_receipt_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.total} € · {self.get_status_display()} · {self.token}"
+
+    def get_purchased_items(self):
+        for item in self.items.select_related("invoice"):
+            yield PurchasedItem(
+                name=str(item.invoice), sku=item.invoice.number, quantity=1, price=item.amount, currency="EUR"
+            )
+
+    def get_success_url(self) -> str:
+        return absolute_url("billing:online_payment_outcome", self.token)
+
+    def get_failure_url(self) -> str:
+        return absolute_url("billing:online_payment_outcome", self.token)
+
+
+class OnlinePaymentItem(models.Model):
+    """An invoice an online payment is for, with the amount asked for it (its outstanding at the start) and,
+    once confirmed, the payment recorded on it."""
+
+    online_payment = models.ForeignKey(OnlinePayment, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="online_payment_items")
+    amount = money_field(_("importo"))
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online_item"
+    )
+
+    class Meta:
+        verbose_name = _("bolletta pagata online")
+        verbose_name_plural = _("bollette pagate online")
+        constraints = [
+            models.UniqueConstraint(fields=["online_payment", "invoice"], name="one_online_item_per_invoice"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice}: {self.amount}"

@@ -3,8 +3,9 @@
 `invoice_context(invoice)` turns an issued invoice (its frozen copies, lines and supplies as billed) into
 what templates/pdf/invoice.html prints; `render_invoice(invoice)` renders it (the bytes) in the customer's
 language; `store_invoice_pdf(invoice)` renders it once and keeps the file — an issued invoice never
-changes, so it is never rendered again unless staff ask for it (`force=True`). Rendering runs in Celery
-(billing.tasks.render_invoice_pdf, queue "pdf"), never inside a web request.
+changes, so it is never rendered again unless staff ask for it (`force=True`) — and, for a contract with
+paper bills, puts a copy in the letters to post. Rendering runs in Celery (billing.tasks.render_invoice_pdf,
+queue "pdf"), never inside a web request.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ from django.utils.translation import override
 
 from billing import selectors, services
 from billing.models import Invoice, InvoiceLine
-from contracts.models import MeterReading, Service
+from contracts import mandates
+from contracts.models import Contract, MeterReading, Service
+from portal.lib.emails import absolute_url
 from portal.lib.pdf import ARCHIVAL, render_pdf
+from portal.notifications.models import Delivery
+from portal.notifications.services import notify
 
 TEMPLATE = "pdf/invoice.html"
 CHART_PERIODS = 12
@@ -64,7 +69,9 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
     """
     with transaction.atomic():
         invoice = (
-            Invoice.objects.select_for_update(of=("self",)).select_related("customer").get(pk=invoice.pk)
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("customer", "contract")
+            .get(pk=invoice.pk)
         )
         if not invoice.is_issued:
             raise ValidationError(_("Una bozza non si stampa: prima si emette la bolletta."))
@@ -84,8 +91,26 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
         Invoice.objects.filter(pk=invoice.pk).update(pdf=name, pdf_rendered_at=rendered_at)
         if old_name and old_name != name:
             transaction.on_commit(lambda: field.storage.delete(old_name))
+        if invoice.contract.paper_bills:
+            _post_paper_copy(invoice, data)
     invoice.pdf.name, invoice.pdf_rendered_at = name, rendered_at
     return invoice
+
+
+def _post_paper_copy(invoice: Invoice, data: bytes) -> None:
+    """The paper bill: the PDF as rendered at issue, in the letters to post (admin "Lettere da spedire").
+    Once per invoice, however often the PDF is stored: the dedupe key names the invoice."""
+    notify(
+        customer=invoice.customer,
+        template_key="paper_bill",
+        context={"invoice": invoice},
+        channels=[Delivery.Channel.LETTER],
+        dedupe_key=f"billing.paper_bill:{invoice.pk}",
+        document=data,
+        document_name=invoice_file_name(invoice),
+        about=invoice,
+        link=absolute_url("billing:invoice", invoice.pk),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -99,8 +124,13 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
     lines = list(invoice.lines.all())
     is_credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
     kind_label = _("Nota di credito") if is_credit_note else _("Bolletta")
-    # The customer's payment instruction; the PDF is rendered when the invoice is issued.
-    paid_by_direct_debit = invoice.contract.payment_method == invoice.contract.PaymentMethod.SDD
+    # The payment method frozen at issue: a mandate signed later applies from the next invoice.
+    paid_by_direct_debit = invoice.payment_method_code == Contract.PaymentMethod.SDD
+    mandate = (
+        mandates.mandate_at_issue(contract_id=invoice.contract_id, issued_on=invoice.issued_on)
+        if paid_by_direct_debit
+        else None
+    )
     street, town = _address_lines(invoice.billing_address)
     supplies = [_supply(invoice, supply) for supply in invoice.supplies]
     indemnities = [line for line in lines if line.kind == InvoiceLine.Kind.INDEMNITY]
@@ -116,6 +146,11 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         # A credit note shows what it credits; an invoice covered by credits shows 0.
         "amount_due": abs(invoice.total) if is_credit_note else max(invoice.total, Decimal("0.00")),
         "paid_by_direct_debit": paid_by_direct_debit,
+        "mandate": mandate,
+        "mandate_iban": mandates.masked_iban(mandate.iban) if mandate else "",
+        # The choice in force when the invoice is issued (the PDF is rendered then, once).
+        "paper_bill": invoice.contract.paper_bills,
+        "bill_delivery_chosen_at": invoice.contract.bill_delivery_chosen_at,
         "supplies": supplies,
         "metered_supplies": [supply for supply in supplies if supply["metered"]],
         "lines": [_line(line) for line in lines],

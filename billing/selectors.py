@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,16 @@ from accounts.models import Customer
 from billing import deadlines, services
 from billing import einvoice as fatturapa
 from billing.einvoice import document as einvoice_document
-from billing.models import ZERO, Credit, DefaultNotice, EInvoice, Invoice, Payment, PaymentAllocation
+from billing.models import (
+    ZERO,
+    Credit,
+    DefaultNotice,
+    EInvoice,
+    Invoice,
+    OnlinePayment,
+    Payment,
+    PaymentAllocation,
+)
 from contracts.models import Contract
 from portal.lib.dates import days_between, rome_date
 
@@ -301,6 +311,7 @@ def invoice_page_data(invoice: Invoice, *, today: date) -> dict:
         "credit_notes": list(invoices_of(invoice.customer).filter(corrects=invoice)),
         "next_steps": next_steps(invoice, today=today) if is_overdue(invoice, today=today) else None,
         "pays_by_direct_debit": invoice.contract.payment_method == Contract.PaymentMethod.SDD,
+        "can_pay_online": can_pay_online(invoice, today=today),
         "einvoice": einvoice_progress(invoice),
     }
 
@@ -328,6 +339,39 @@ def sent_notice_for(invoice: Invoice) -> DefaultNotice | None:
         .order_by("-sent_on", "-id")
         .first()
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Paying by card in the Area Clienti (billing/online/)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def can_pay_online(invoice: Invoice, *, today: date) -> bool:
+    """Something to pay, and no direct debit about to take it: an invoice under SEPA direct debit that is not
+    yet due is left to the debit; once overdue (the debit failed) it can be paid by card."""
+    if not settings.PAYMENT_VARIANT or not invoice.awaits_payment or invoice.outstanding <= ZERO:
+        return False
+    # The method the invoice was issued with: a mandate signed later does not debit an earlier bill.
+    return invoice.payment_method_code != Contract.PaymentMethod.SDD or is_overdue(invoice, today=today)
+
+
+def payable_online(customer: Customer | None, *, today: date) -> list[Invoice]:
+    """The invoices the "pay everything" button pays, oldest first."""
+    if customer is None:
+        return []
+    open_invoices = (
+        invoices_of(customer)
+        .filter(kind=Invoice.Kind.INVOICE, status__in=Invoice.OPEN_STATUSES)
+        .select_related("contract")
+        .order_by("due_on", "sequence")
+    )
+    return [invoice for invoice in open_invoices if can_pay_online(invoice, today=today)]
+
+
+def online_payments_of(customer: Customer | None) -> QuerySet[OnlinePayment]:
+    if customer is None:
+        return OnlinePayment.objects.none()
+    return OnlinePayment.objects.filter(customer=customer)
 
 
 # ---------------------------------------------------------------------------------------------------------

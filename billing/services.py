@@ -23,6 +23,7 @@ from billing.models import (
     Charge,
     Credit,
     CreditUse,
+    DefaultNotice,
     InterestRate,
     Invoice,
     InvoiceCounter,
@@ -376,6 +377,55 @@ def record_payment(
 
     close_paid_notices(customer=customer, on=received_on)  # "Paying an invoice closes its dunning"
     return payment
+
+
+@transaction.atomic
+def reverse_payment(*, payment: Payment, reversed_on: date, reason: str, by=None) -> Payment:
+    """Undo a payment given back to the customer (a card refund): a negative payment mirrors its allocations,
+    so the invoices it paid are owed again — and can be dunned again — and the late interest it caused, not
+    yet billed, is dropped (the debt is still running). A negative Payment rather than a Credit: the money left
+    us, it is not a deduction from the next bills."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.amount <= ZERO or Payment.objects.filter(reverses=payment).exists():
+        raise ValidationError(_("Questo pagamento è già stato stornato."))
+    overpayment = Credit.objects.select_for_update().filter(source_key=f"overpayment:{payment.pk}").first()
+    if overpayment is not None:
+        if overpayment.remaining < overpayment.amount:
+            raise ValidationError(_("Il credito nato da questo pagamento è già stato usato in bolletta."))
+        overpayment.remaining = ZERO
+        overpayment.save(update_fields=["remaining"])
+    reversal = Payment.objects.create(
+        customer=payment.customer,
+        invoice=payment.invoice,
+        amount=-payment.amount,
+        received_on=reversed_on,
+        method=payment.method,
+        note=reason[:200],
+        registered_by=by,
+        reverses=payment,
+    )
+    for allocation in payment.allocations.order_by("id"):
+        invoice = Invoice.objects.select_for_update().get(pk=allocation.invoice_id)
+        if invoice.status == Invoice.Status.CANCELLED:
+            raise ValidationError(
+                _("La bolletta %(number)s è stata annullata: il pagamento è già diventato un credito.")
+                % {"number": invoice.number}
+            )
+        PaymentAllocation.objects.create(payment=reversal, invoice=invoice, amount=-allocation.amount)
+        invoice.amount_paid -= allocation.amount
+        if invoice.due_on < reversed_on:
+            invoice.status = Invoice.Status.OVERDUE
+        elif invoice.amount_paid > ZERO:
+            invoice.status = Invoice.Status.PARTIALLY_PAID
+        else:
+            invoice.status = Invoice.Status.ISSUED
+        if invoice.dunning_due_on is None and not invoice.default_notices.filter(
+            status__in=DefaultNotice.OPEN_STATUSES
+        ):
+            invoice.dunning_due_on = deadlines.dunning_due_date(invoice.due_on)
+        invoice.save(update_fields=["amount_paid", "status", "dunning_due_on"])
+        Charge.objects.filter(source_key=f"interest:{allocation.pk}", billed_on__isnull=True).delete()
+    return reversal
 
 
 def _allocation_order(customer: Customer, named: Invoice | None) -> list[Invoice]:

@@ -21,7 +21,8 @@ from billing.dunning import letters, notices  # noqa: F401  (letters: registers 
 from billing.dunning.lifecycle import Operation, condition
 from billing.einvoice import transmission
 from billing.generation import generate_invoices
-from billing.models import DefaultNotice, EInvoice, Invoice
+from billing.models import DefaultNotice, EInvoice, Invoice, OnlinePayment
+from billing.online import services as online_services
 from portal import deadlines
 from portal.lib.dates import add_months, first_of_month, rome_date
 
@@ -42,6 +43,13 @@ def render_invoice_pdf(invoice_id: int, force: bool = False) -> None:
     from billing.pdf import store_invoice_pdf  # here: web processes never load WeasyPrint
 
     store_invoice_pdf(Invoice.objects.get(pk=invoice_id), force=force)
+
+
+@shared_task(queue="pdf")
+def send_online_payment_receipt(online_payment_id: int) -> None:
+    """The receipt of a card payment, queued when its notification commits: rendered here, never in the
+    webhook's request. A redelivery finds it sent and does nothing."""
+    online_services.send_receipt(OnlinePayment.objects.get(pk=online_payment_id))
 
 
 @shared_task
@@ -159,6 +167,29 @@ MISSING_PDFS = deadlines.register(
         unsent=lambda: Invoice.objects.filter(issued_on__isnull=False, pdf=""),
         due_field="issued_on",  # served by the partial index invoice_pdf_missing
         act=_render_missing_pdf,
+    )
+)
+
+
+class QueuedWorkSweep(deadlines.Sweep):
+    """Due as soon as the grace for its queued task has passed: `pending` says when, not a due day."""
+
+    def due(self, today: date) -> QuerySet:
+        return self.pending()
+
+
+ONLINE_PAYMENT_RECEIPTS = deadlines.register(
+    QueuedWorkSweep(
+        name="billing.online_payment_receipts",
+        description="Pagamenti con carta confermati ancora senza ricevuta (coda non raggiunta): la invia",
+        pending=lambda: OnlinePayment.objects.filter(
+            receipt_sent_at__isnull=True,
+            confirmed_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE,
+        ),
+        due_field="confirmed_at",  # served by the partial index online_payment_receipt_pending
+        act=lambda online_payment, ctx: online_services.send_receipt(online_payment),
+        schedule=deadlines.CATCH_UP_INTERVAL,
+        batch_size=20,
     )
 )
 

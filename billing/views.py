@@ -14,17 +14,20 @@ from tempfile import SpooledTemporaryFile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from payments import RedirectNeeded
 
 from billing import selectors
 from billing.einvoice import EInvoiceError
-from billing.forms import YearFilterForm, ZipSelectionForm
+from billing.forms import PayOnlineForm, YearFilterForm, ZipSelectionForm
+from billing.online import services as online_services
 from contracts.selectors import customer_of
 from portal.lib import dates
 
@@ -54,6 +57,8 @@ def invoice_list(request):
         "years": years,
         "invoices": invoices,
         "balance": selectors.balance_of(customer, today=day),
+        # The bills a card payment may take: ticked in the list, they are paid together.
+        "payable_ids": {invoice.pk for invoice in selectors.payable_online(customer, today=day)},
         "zip_max": selectors.ZIP_MAX_INVOICES,
         "any_pdf": any(invoice.pdf for invoice in invoices),
     }
@@ -101,11 +106,12 @@ def invoice_xml(request, pk):
 
 
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def invoices_zip(request):
     """Several of the customer's PDFs in one ZIP. An id that is not one of the customer's bills answers 404,
-    like the single download: a selection is never silently trimmed."""
-    form = ZipSelectionForm(request.GET)
+    like the single download: a selection is never silently trimmed. The list posts its selection (the same
+    form also pays the selected bills online, which needs the CSRF token); a plain link may still GET it."""
+    form = ZipSelectionForm(request.POST if request.method == "POST" else request.GET)
     form.is_valid()  # only the selection matters; a malformed year just loses the way back to that year
     if form.has_error("bolletta", "invalid"):
         raise Http404("not an invoice id")
@@ -171,3 +177,49 @@ def payment_list(request):
         "balance": selectors.balance_of(customer, today=dates.today()),
     }
     return render(request, "billing/payment_list.html", context)
+
+
+@login_required
+@require_POST
+def pay_online(request):
+    """Start a card payment and send the customer to the provider's page. Another customer's invoice is not
+    found (404); one with nothing left to pay online is refused here, before any charge."""
+    customer = _customer(request)
+    form = PayOnlineForm(request.POST)
+    if not form.is_valid():
+        raise Http404("not an invoice id")
+    ids = form.cleaned_data["bolletta"]
+    day = dates.today()
+    if ids:
+        invoices = list(selectors.invoices_of(customer).select_related("contract").filter(pk__in=ids))
+        if len(invoices) != len(ids):
+            raise Http404("not one of the customer's invoices")
+    elif form.cleaned_data["tutto"]:
+        invoices = selectors.payable_online(customer, today=day)
+    else:  # "pay the selected" with nothing selected: never the whole balance by surprise
+        messages.error(request, _("Seleziona le bollette da pagare."))
+        return redirect("billing:invoices")
+    try:
+        online = online_services.start_online_payment(customer=customer, invoices=invoices, today=day)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return (
+            redirect("billing:invoice", invoices[0].pk)
+            if len(invoices) == 1
+            else redirect("billing:invoices")
+        )
+    try:
+        online.get_form()
+    except RedirectNeeded as to_provider:
+        return redirect(str(to_provider))
+    raise ImproperlyConfigured("PAYMENT_VARIANTS: the portal supports providers with a hosted payment page")
+
+
+@login_required
+@require_safe
+def online_payment_outcome(request, token):
+    """Where the provider sends the customer back. It only reads: the payment is recorded by the provider's
+    signed notification, which may arrive a moment later (the page says so)."""
+    online = get_object_or_404(selectors.online_payments_of(_customer(request)), token=str(token))
+    items = list(online.items.select_related("invoice", "payment").order_by("id"))
+    return render(request, "billing/online_payment_outcome.html", {"online_payment": online, "items": items})

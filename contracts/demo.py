@@ -8,8 +8,10 @@ Contracts are created once (by number) and brought to their state through the re
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
+
 from accounts.models import Customer
-from contracts import deadlines, services
+from contracts import deadlines, mandates, services
 from contracts.models import Contract, Device, MeterReading, Service
 from portal.lib.dates import add_days, add_months, first_of_month
 
@@ -107,7 +109,11 @@ def seed_contracts(*, mario: Customer, giulia: Customer, today: date) -> list[st
     )
     if comms:
         services.renew_or_end_at_expiry(comms, today=comms.expires_on)
-    lines.append("OPT-2024-0000420  Mario Rossi     fibra+mobile, modem in comodato, rinnovato una volta")
+        # Its bills also go by post: each one issued lands in admin's "Lettere da spedire".
+        mandates.choose_bill_delivery(contract=comms, paper_bills=True, now=timezone.now())
+    lines.append(
+        "OPT-2024-0000420  Mario Rossi     fibra+mobile, modem in comodato, rinnovato una volta, bolletta cartacea"
+    )
 
     # Giulia, concluded on the web a few days ago: cooling-off still open, supply being activated.
     cooling = _contract(

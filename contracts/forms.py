@@ -8,9 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.forms import ITProvinceSelect, ITZipCodeField
 
+from accounts.fields import CodiceFiscaleField
 from accounts.models import Customer
 from accounts.validators import normalise_sdi_code
 from contracts import selectors
+from contracts.fields import IbanField
 from contracts.models import Contract, WithdrawalRequest
 
 NUMBER_ERRORS = {
@@ -208,3 +210,67 @@ class ContactDetailsForm(forms.ModelForm):
     def clean_sdi_code(self):
         # "m5uxcr1 " as typed or pasted is the code M5UXCR1; the model's validator checks what is left.
         return normalise_sdi_code(self.cleaned_data["sdi_code"])
+
+
+class MandateForm(forms.Form):
+    """The SEPA direct debit mandate the customer signs: the account, its holder, and the authorisation."""
+
+    HOLDER_CHOICES = [("customer", _("Sono io")), ("other", _("Un'altra persona"))]
+
+    holder = forms.ChoiceField(
+        label=_("Chi è l'intestatario del conto?"),
+        choices=HOLDER_CHOICES,
+        initial="customer",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Indica chi è l'intestatario del conto.")},
+    )
+    holder_name = forms.CharField(
+        label=_("Nome e cognome dell'intestatario"),
+        required=False,
+        max_length=70,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    holder_tax_code = CodiceFiscaleField(
+        label=_("Codice fiscale dell'intestatario"),
+        required=False,
+        error_messages={
+            "invalid_codice_fiscale": _("Il codice fiscale non è valido: controlla i 16 caratteri.")
+        },
+    )
+    iban = IbanField(
+        label=_("IBAN"),
+        help_text=_("Un conto in un paese dell'area SEPA, per esempio IT60 X054 2811 1010 0000 0123 456."),
+        error_messages={"required": _("Scrivi l'IBAN del conto.")},
+    )
+    authorise = forms.BooleanField(
+        label=_(
+            "Autorizzo l'addebito delle bollette di questo contratto sul conto indicato e la mia banca a "
+            "eseguirlo (mandato SEPA Core). Posso revocarlo quando voglio dal portale."
+        ),
+        error_messages={"required": _("Per attivare l'addebito diretto conferma l'autorizzazione.")},
+    )
+
+    @property
+    def holder_is_customer(self) -> bool:
+        return self.cleaned_data["holder"] == "customer"
+
+
+class BillDeliveryForm(forms.Form):
+    CHOICES = [
+        ("web", _("Bolletta web: la ricevo solo per e-mail e nell'Area Clienti")),
+        ("paper", _("Bolletta cartacea: la ricevo anche per posta")),
+    ]
+
+    delivery = forms.ChoiceField(
+        label=_("Come vuoi ricevere le bollette?"),
+        choices=CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Scegli come ricevere le bollette."),
+            "invalid_choice": _("Scegli una delle opzioni proposte."),
+        },
+    )
+
+    @property
+    def paper_bills(self) -> bool:
+        return self.cleaned_data["delivery"] == "paper"

@@ -7,11 +7,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from localflavor.it.it_province import PROVINCE_CHOICES
 
+from accounts.fields import CodiceFiscaleModelField
 from accounts.models import Customer
 from contracts import deadlines
 from contracts.fields import IbanModelField, PdrModelField, PodModelField
 from contracts.validators import (
     validate_cap,
+    validate_codice_fiscale,
     validate_iban,
     validate_pdr,
     validate_pod,
@@ -60,8 +62,12 @@ class Contract(models.Model):
     payment_method = models.CharField(
         _("modalità di pagamento"), max_length=12, choices=PaymentMethod.choices
     )
-    # Stored in one piece (IT60X0542811101000000123456), however typed.
+    # Stored in one piece (IT60X0542811101000000123456), however typed. With SDD, the active mandate's.
     iban = IbanModelField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    # Bolletta web (e-mail and portal only) or also on paper, by post; when the customer chose, as the
+    # bills print it (contracts.mandates.choose_bill_delivery).
+    paper_bills = models.BooleanField(_("bolletta cartacea"), default=False)
+    bill_delivery_chosen_at = models.DateTimeField(_("invio della bolletta scelto il"), null=True, blank=True)
     billing_frequency = models.CharField(
         _("frequenza di fatturazione"),
         max_length=10,
@@ -427,3 +433,70 @@ class ConditionChangeNotice(models.Model):
 
     def __str__(self):
         return f"{self.change} → {self.contract.number}"
+
+
+class SddMandate(models.Model):
+    """A SEPA direct debit mandate (domiciliazione bancaria) the customer signed online for a contract.
+
+    Never edited once signed: a change of account revokes it and signs a new one (contracts.mandates)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Attivo")
+        REVOKED = "revoked", _("Revocato")
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="mandates", verbose_name=_("contratto")
+    )
+    # The creditor's unique mandate reference (SEPA: at most 35 characters), quoted on every debit.
+    reference = models.CharField(_("riferimento del mandato"), max_length=35, unique=True)
+    holder_name = models.CharField(_("intestatario del conto"), max_length=70)
+    # Empty when the account holder is the customer.
+    holder_tax_code = CodiceFiscaleModelField(
+        _("codice fiscale dell'intestatario"), max_length=16, blank=True, validators=[validate_codice_fiscale]
+    )
+    iban = IbanModelField(_("IBAN"), max_length=34, validators=[validate_iban])
+    status = models.CharField(_("stato"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # The signature is the customer's click: when, by whom, from where.
+    signed_at = models.DateTimeField(_("firmato il"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("firmato da"),
+    )
+    signed_from_ip = models.GenericIPAddressField(_("indirizzo IP"), null=True, blank=True)
+    # The method the contract goes back to when the mandate is revoked (carried over by a change of account).
+    previous_payment_method = models.CharField(
+        _("modalità di pagamento precedente"),
+        max_length=12,
+        choices=Contract.PaymentMethod.choices,
+        default=Contract.PaymentMethod.POSTAL_SLIP,
+    )
+    revoked_at = models.DateTimeField(_("revocato il"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revocato da"),
+    )
+    # When its PDF went to the customer's Comunicazioni; sent by a task after the signature commits.
+    document_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("mandato SDD")
+        verbose_name_plural = _("mandati SDD")
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=models.Q(status="active"),
+                name="one_active_mandate_per_contract",
+            )
+        ]
+
+    def __str__(self):
+        return self.reference

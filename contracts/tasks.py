@@ -1,10 +1,10 @@
-"""The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily), and the receipt
-of a withdrawal."""
+"""The contract deadline sweeps (portal/deadlines.py runs them; beat schedules them daily), the receipt
+of a withdrawal and the PDF of a direct debit mandate."""
 
 from celery import shared_task
 
-from contracts import services
-from contracts.models import ConditionChangeNotice, Contract, Service, WithdrawalRequest
+from contracts import mandates, services
+from contracts.models import ConditionChangeNotice, Contract, SddMandate, Service, WithdrawalRequest
 from portal import deadlines
 
 RENEWAL_NOTICES = deadlines.register(
@@ -81,3 +81,10 @@ def send_withdrawal_receipt(withdrawal_id: int) -> None:
     """Queued when a withdrawal commits: its PDF receipt is rendered here, never in the request (DESIGN.md
     §4). Run again (acks_late redelivery), it finds the receipt written and neither renders nor sends."""
     services.send_withdrawal_receipt(WithdrawalRequest.objects.get(pk=withdrawal_id))
+
+
+@shared_task(queue="pdf")
+def send_mandate_document(mandate_id: int) -> None:
+    """Queued when a mandate is signed: its PDF goes to the customer's Comunicazioni, rendered here and never
+    in the request. Run again, it finds the document sent and does nothing."""
+    mandates.send_mandate_document(SddMandate.objects.get(pk=mandate_id))

@@ -30,4 +30,8 @@ urlpatterns = [
     path("<contract_number:number>/recesso/conferma/", views.withdraw_confirm, name="withdraw_confirm"),
     path("<contract_number:number>/recesso/<int:pk>/", views.withdrawal_done, name="withdrawal_done"),
     path("<contract_number:number>/ripensamento/", views.cooling_off, name="cooling_off"),
+    path("<contract_number:number>/pagamento/", views.payment, name="payment"),
+    path("<contract_number:number>/pagamento/domiciliazione/", views.sign_mandate, name="sign_mandate"),
+    path("<contract_number:number>/pagamento/revoca/", views.revoke_mandate, name="revoke_mandate"),
+    path("<contract_number:number>/pagamento/bollette/", views.bill_delivery, name="bill_delivery"),
 ]

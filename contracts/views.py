@@ -1,4 +1,5 @@
-"""The customer's "Contratti e forniture": contracts, supplies, self-readings, withdrawal, cooling-off.
+"""The customer's "Contratti e forniture": contracts, supplies, self-readings, withdrawal, cooling-off, how
+bills are paid (direct debit mandate) and received (bolletta web or on paper).
 
 Thin views: they look the customer's own rows up (another customer's number or id is a 404), check the
 form, call a service and show its answer. Every date shown comes from contracts/deadlines.py or a service.
@@ -15,8 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contracts import charts, selectors, services
-from contracts.forms import ContactDetailsForm, SelfReadingForm, WithdrawalForm
+from contracts import charts, mandates, selectors, services
+from contracts.forms import (
+    BillDeliveryForm,
+    ContactDetailsForm,
+    MandateForm,
+    SelfReadingForm,
+    WithdrawalForm,
+)
 from contracts.models import Contract, Service
 from portal.lib import dates, formatting
 
@@ -185,6 +192,99 @@ def cooling_off(request, number):
         "errors": errors,
     }
     return render(request, "contracts/cooling_off.html", context)
+
+
+@login_required
+def payment(request, number):
+    contract = _own_contract(request, number)
+    return _payment_page(request, contract)
+
+
+def _payment_page(request, contract, *, mandate_form=None, delivery_form=None):
+    mandate = mandates.active_mandate(contract)
+    context = {
+        "contract": contract,
+        "mandate": mandate,
+        "can_sign": contract.status not in Contract.ENDED_STATUSES,
+        "mandate_form": mandate_form or MandateForm(),
+        "delivery_form": delivery_form
+        or BillDeliveryForm(initial={"delivery": "paper" if contract.paper_bills else "web"}),
+    }
+    return render(request, "contracts/payment.html", context)
+
+
+@login_required
+@require_POST
+def sign_mandate(request, number):
+    """Activates the direct debit, or moves it to another account when one is active."""
+    contract = _own_contract(request, number)
+    form = MandateForm(request.POST)
+    if form.is_valid():
+        sign = mandates.change_mandate if mandates.active_mandate(contract) else mandates.activate_mandate
+        try:
+            mandate = sign(
+                contract=contract,
+                holder_is_customer=form.holder_is_customer,
+                holder_name=form.cleaned_data["holder_name"],
+                holder_tax_code=form.cleaned_data["holder_tax_code"],
+                iban=form.cleaned_data["iban"],
+                by=request.user,
+                ip=request.META.get("REMOTE_ADDR"),
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Addebito diretto attivato (mandato %(reference)s): vale dalla prossima bolletta emessa. "
+                    "Trovi il mandato in PDF nelle Comunicazioni."
+                )
+                % {"reference": mandate.reference},
+            )
+            return redirect("contracts:payment", number=contract.number)
+    return _payment_page(request, contract, mandate_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revoke_mandate(request, number):
+    """GET asks for confirmation; POST revokes."""
+    contract = _own_contract(request, number)
+    mandate = mandates.active_mandate(contract)
+    if mandate is None:
+        return redirect("contracts:payment", number=contract.number)
+    if request.method == "POST":
+        try:
+            revoked = mandates.revoke_mandate(contract=contract, by=request.user, now=timezone.now())
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Addebito diretto revocato: dalla prossima bolletta paghi con: %(method)s.")
+                % {"method": revoked.get_previous_payment_method_display()},
+            )
+        return redirect("contracts:payment", number=contract.number)
+    return render(request, "contracts/mandate_revoke.html", {"contract": contract, "mandate": mandate})
+
+
+@login_required
+@require_POST
+def bill_delivery(request, number):
+    contract = _own_contract(request, number)
+    form = BillDeliveryForm(request.POST)
+    if not form.is_valid():
+        return _payment_page(request, contract, delivery_form=form)
+    mandates.choose_bill_delivery(contract=contract, paper_bills=form.paper_bills, now=timezone.now())
+    if form.paper_bills:
+        messages.success(request, _("Dalla prossima bolletta la riceverai anche per posta."))
+    else:
+        messages.success(
+            request, _("Dalla prossima bolletta la riceverai solo per e-mail e nell'Area Clienti.")
+        )
+    return redirect("contracts:payment", number=contract.number)
 
 
 @login_required

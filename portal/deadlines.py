@@ -52,8 +52,10 @@ class SweepContext:
 
     @property
     def late(self) -> bool:
-        """Acting after the due day itself (the sweep was down, or the row failed earlier)."""
-        return self.due_on < self.today
+        """Acting after the due day itself (the sweep was down, or the row failed earlier). A due moment (a
+        DateTimeField, e.g. a catch-up sweep's) counts by its Rome date."""
+        due = rome_date(self.due_on) if isinstance(self.due_on, datetime) else self.due_on
+        return due < self.today
 
 
 @dataclass(frozen=True)

@@ -264,14 +264,43 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The portal's public address, for links in e-mails sent by workers (no request to take it from). The
-# default is `make run`'s address, on the port it exports.
-PORTAL_BASE_URL = env.str(
-    "PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
-).rstrip("/")
+# default is `make run`'s address, on the port it exports; production must say it (links to 127.0.0.1 in a
+# customer's e-mail lead nowhere).
+if PRODUCTION:
+    PORTAL_BASE_URL = env.str("PORTAL_BASE_URL").rstrip("/")
+else:
+    PORTAL_BASE_URL = env.str(
+        "PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}"
+    ).rstrip("/")
 # The right-hand side of our Message-IDs: the portal's host unless set.
 EMAIL_MESSAGE_ID_DOMAIN = env.str(
     "EMAIL_MESSAGE_ID_DOMAIN", default=urlsplit(PORTAL_BASE_URL).hostname or "localhost"
 )
+
+# Card payments in the Area Clienti (billing/online/, django-payments). PAYMENT_VARIANTS is the library's
+# {name: [provider class, options]} as JSON, e.g. a Stripe provider with its keys in production; the embedded
+# default is the portal's test gateway, so that `make run` and the tests pay with no account anywhere.
+# Production has no default: with no PAYMENT_VARIANTS the pay buttons are not shown (billing.selectors), and the
+# test gateway, which confirms whatever the visitor clicks, is refused there.
+PAYMENT_MODEL = "billing.OnlinePayment"
+_TEST_GATEWAY = "billing.online.providers.SignedDummyProvider"
+PAYMENT_VARIANTS = env.json("PAYMENT_VARIANTS", default={} if PRODUCTION else {"card": [_TEST_GATEWAY, {}]})
+if PRODUCTION and any(provider == _TEST_GATEWAY for provider, _options in PAYMENT_VARIANTS.values()):
+    raise ImproperlyConfigured("PAYMENT_VARIANTS: the test gateway confirms any payment; never in production")
+# The variant new payments use: the first one configured unless named ("": card payments are off).
+PAYMENT_VARIANT = env.str("PAYMENT_VARIANT", default=next(iter(PAYMENT_VARIANTS), ""))
+PAYMENT_HOST = urlsplit(PORTAL_BASE_URL).netloc
+PAYMENT_USES_SSL = urlsplit(PORTAL_BASE_URL).scheme == "https"
+# The provider signs every notification with this secret (HMAC-SHA256, header `t=…,v1=…`): only a signed
+# webhook ever marks a payment as paid, never the customer's browser coming back.
+if PRODUCTION and PAYMENT_VARIANTS:
+    PAYMENTS_WEBHOOK_SECRET = env.str("PAYMENTS_WEBHOOK_SECRET")
+elif PRODUCTION:
+    PAYMENTS_WEBHOOK_SECRET = ""
+else:
+    PAYMENTS_WEBHOOK_SECRET = env.str("PAYMENTS_WEBHOOK_SECRET", default="whsec_dev_only_portal_test_gateway")
+# A notification signed longer ago than this (seconds) is refused: a captured one cannot be replayed later.
+PAYMENTS_WEBHOOK_TOLERANCE = env.int("PAYMENTS_WEBHOOK_TOLERANCE", default=300)
 
 # Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
 # time of a notice (CG 9.3) by default; raise it to send earlier.

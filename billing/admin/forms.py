@@ -170,3 +170,13 @@ class CancelNoticeForm(forms.Form):
             "salvo che siano bloccate."
         ),
     )
+
+
+class OnlinePaymentRefundForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motivo del rimborso"),
+        max_length=300,
+        help_text=_(
+            "Resta sul pagamento insieme a chi lo ha rimborsato e quando, es. «Addebito contestato»."
+        ),
+    )

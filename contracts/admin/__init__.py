@@ -2,13 +2,14 @@
 contracts.selectors, one module a model.
 
 Each admin collects a form, calls one service or selector, and reports with `message_user`; records the
-services write (withdrawals, readings, announced changes) are read-only (`ReadOnlyAdminMixin`).
+services write (withdrawals, readings, announced changes, direct debit mandates) are read-only (`ReadOnlyAdminMixin`).
 """
 
 from contracts.admin import (  # noqa: F401  (registers the admins)
     condition_changes,
     contracts,
     customers,
+    mandates,
     supplies,
     withdrawals,
 )

@@ -8,12 +8,14 @@ state go through the actions in `contract_actions.py`.
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.forms import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from contracts import selectors
+from contracts import mandates, selectors
 from contracts.admin.contract_actions import ContractActions
 from contracts.admin.filters import ExpiringSoonFilter, RenewalNoticeFilter, ServiceKindFilter
+from contracts.admin.mandates import MandateInline
 from contracts.admin.supplies import ServiceInline
 from contracts.admin.withdrawals import WithdrawalInline
 from contracts.models import Contract, Device, Service
@@ -92,7 +94,7 @@ class ContractAdmin(ContractActions, SafeLookupsAdmin):
         "POD, PDR, numero SIM o di linea."
     )
     autocomplete_fields = ["customer"]
-    inlines = [ServiceInline, DeviceInline, WithdrawalInline]
+    inlines = [ServiceInline, DeviceInline, MandateInline, WithdrawalInline]
     actions = [
         "register_customer_withdrawal",
         "register_cooling_off",
@@ -125,6 +127,7 @@ class ContractAdmin(ContractActions, SafeLookupsAdmin):
                     "billing_frequency",
                     "security_deposit",
                     "discounts_enjoyed",
+                    ("paper_bills", "bill_delivery_chosen_at"),
                 ]
             },
         ),
@@ -167,6 +170,7 @@ class ContractAdmin(ContractActions, SafeLookupsAdmin):
         "renewal_notice_sent",
         "renewal_notice_late_flag",
         "announced",
+        "bill_delivery_chosen_at",
     ]
 
     def get_queryset(self, request):
@@ -192,13 +196,20 @@ class ContractAdmin(ContractActions, SafeLookupsAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # The bill delivery choice is recorded with its date by the service, as when the customer makes it.
+        chose_delivery = "paper_bills" in form.changed_data
         if not change:
             super().save_model(request, obj, form, change)
+        else:
+            # Only what staff changed: a stale copy of the computed fields must not overwrite what a sweep
+            # wrote meanwhile.
+            changed = [name for name in form.changed_data if name != "paper_bills"]
+            if changed:
+                obj.save(update_fields=changed)
+        if chose_delivery:
+            mandates.choose_bill_delivery(contract=obj, paper_bills=obj.paper_bills, now=timezone.now())
+        if not change:
             return
-        # Only what staff changed: a stale copy of the computed fields must not overwrite what a sweep
-        # wrote meanwhile.
-        if form.changed_data:
-            obj.save(update_fields=form.changed_data)
         # The notice went out while the page was open: the renewal fields were no longer in the form.
         typed = {name for name in self.RENEWAL_FIELDS if name in request.POST and name not in form.fields}
         if typed and any(

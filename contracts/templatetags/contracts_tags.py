@@ -2,6 +2,7 @@
 
 from django import template
 
+from contracts import mandates
 from portal.lib import formatting
 
 register = template.Library()
@@ -18,3 +19,9 @@ def iban_last4(value):
     """The last four characters of an IBAN (spaces ignored): all the page ever shows of it."""
     compact = "".join(str(value or "").split())
     return compact[-4:]
+
+
+@register.filter
+def iban_masked(value):
+    """ "IT60 •••• •••• 3456": the country and the last four characters, as the mandate's PDF prints it."""
+    return mandates.masked_iban(value)

@@ -124,10 +124,21 @@ def test_docker_compose_config_accepts_the_file():
 def _manage(*args, **env):
     # A clean production-like environment: nothing the test process itself set (e.g. the browser tests'
     # DJANGO_ALLOW_ASYNC_UNSAFE) may leak into the checked process.
-    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # PORTAL_BASE_URL is set as a deployment sets it; a test passes None to leave a variable out.
+    unset = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "PORTAL_BASE_URL"}
     base = {k: v for k, v in os.environ.items() if k not in unset}
+    merged = {
+        **base,
+        "PORTAL_BASE_URL": "https://portale.example",
+        "PAYMENTS_WEBHOOK_SECRET": "whsec_deployment_test",
+        **env,
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], env={**base, **env}, cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "manage.py", *args],
+        env={k: v for k, v in merged.items() if v is not None},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
 
 
@@ -145,14 +156,14 @@ def test_check_deploy_is_clean_in_production():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "PORTAL_BASE_URL"])
 def test_production_refuses_to_start_without_its_secrets(missing):
     env = {
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "portale.example",
+        missing: None,
     }
-    del env[missing]
     result = _manage("check", **env)
     assert result.returncode != 0
     assert missing in result.stderr
@@ -195,3 +206,19 @@ def test_the_worker_consumes_every_queue_tasks_are_routed_to():
     assert routed | {"celery"} <= queues
     procfile = (ROOT / "Procfile.dev").read_text()
     assert all(queue in procfile for queue in routed)
+
+
+def test_production_refuses_the_test_payment_gateway_and_card_payments_are_off_without_a_provider():
+    production = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "p.example",
+    }
+    gateway = '{"card": ["billing.online.providers.SignedDummyProvider", {}]}'
+    refused = _manage("check", **production, PAYMENT_VARIANTS=gateway)
+    assert refused.returncode != 0 and "test gateway" in refused.stderr
+    off = _manage(
+        "shell", "-c", "from django.conf import settings; print(repr(settings.PAYMENT_VARIANT))", **production
+    )
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip().endswith("''")

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -198,6 +198,32 @@ def _add_what_the_demo_lacks(today):
     WithdrawalRequest.objects.filter(pk=WithdrawalRequest.objects.order_by("pk").values("pk")[:1]).update(
         receipt_sent_at=None, created_at=an_hour_ago
     )
+    # A card payment confirmed by the test gateway's signed notification, whose receipt task was lost.
+    from payments.core import provider_factory
+
+    from billing import services as billing_services
+    from billing.models import InvoiceLine, OnlinePayment
+    from billing.online import services as online_services
+    from contracts.models import Contract as ContractModel
+    from tests.factories import active_contract
+
+    postal = active_contract(payment_method=ContractModel.PaymentMethod.POSTAL_SLIP)
+    draft = billing_services.create_draft(
+        contract=postal,
+        period_start=today.replace(day=1),
+        period_end=today,
+        lines=[
+            billing_services.LineSpec(
+                kind=InvoiceLine.Kind.FIXED_FEE, description="Quota fissa", unit_price=Decimal("9.50")
+            )
+        ],
+    )
+    bill = billing_services.issue_invoice(invoice=draft, issued_on=today)
+    online = online_services.start_online_payment(customer=postal.customer, invoices=[bill], today=today)
+    provider_factory(online.variant).charge(online, approved=True)
+    assert OnlinePayment.objects.filter(pk=online.pk, confirmed_at__isnull=False).update(
+        receipt_sent_at=None, confirmed_at=an_hour_ago
+    )
     # The e-invoice the SdI rejected in the demo, resent by staff: one to send.
     from billing.einvoice import transmission
     from billing.models import EInvoice
@@ -215,7 +241,9 @@ def _make_one_row_due_per_sweep(today):
         if row is None:
             continue
         taken.add((row._meta.label, row.pk))
-        if getattr(row, sweep.due_field) > today:
+        due = getattr(row, sweep.due_field)
+        # A catch-up sweep's due moment (a DateTimeField) is past already: its pending rows are the late ones.
+        if not isinstance(due, datetime) and due > today:
             type(row).objects.filter(pk=row.pk).update(**{sweep.due_field: today - timedelta(days=1)})
         made_due[sweep.name] = sweep.due(today).count()
     return made_due
