@@ -82,7 +82,7 @@ def start_online_payment(*, customer: Customer, invoices: list[Invoice], today: 
 
 def receive_notification(
     *, variant: str, body: bytes, signature: str, now: float | None = None
-) -> OnlinePayment:
+) -> OnlinePayment | None:
     """Check a provider's notification (signature and its age) and apply it. The one way in, for the webhook
     URL and for the test gateway alike."""
     try:
@@ -97,6 +97,8 @@ def receive_notification(
         event = provider.parse_event(json.loads(body))
     except (signatures.InvalidSignature, ValueError, KeyError, TypeError, InvalidOperation) as error:
         raise InvalidNotification(str(error)) from error
+    if event is None:  # signed and well-formed, but it decides nothing (yet): acknowledged, nothing changes
+        return None
     return apply_event(event=event, now=timezone.now())
 
 

@@ -25,12 +25,13 @@ def webhook(request, variant):
         online = services.receive_notification(
             variant=variant,
             body=request.body,
-            signature=request.headers.get(signatures.HEADER, ""),
+            # Stripe names its header after itself; the scheme is the same.
+            signature=request.headers.get(signatures.HEADER) or request.headers.get("Stripe-Signature", ""),
         )
     except services.InvalidNotification as error:
         logger.warning("payment notification refused (variant %s): %s", variant, error)
         return HttpResponseBadRequest("invalid notification")
-    return JsonResponse({"received": True, "status": online.status})
+    return JsonResponse({"received": True, "status": online.status if online else "ignored"})
 
 
 @login_required
