@@ -171,25 +171,14 @@ MISSING_PDFS = deadlines.register(
 )
 
 
-class QueuedWorkSweep(deadlines.Sweep):
-    """Due as soon as the grace for its queued task has passed: `pending` says when, not a due day."""
-
-    def due(self, today: date) -> QuerySet:
-        return self.pending()
-
-
 ONLINE_PAYMENT_RECEIPTS = deadlines.register(
-    QueuedWorkSweep(
+    deadlines.catch_up(
         name="billing.online_payment_receipts",
         description="Pagamenti con carta confermati ancora senza ricevuta (coda non raggiunta): la invia",
-        pending=lambda: OnlinePayment.objects.filter(
-            receipt_sent_at__isnull=True,
-            confirmed_at__lt=timezone.now() - deadlines.QUEUED_WORK_GRACE,
-        ),
+        unsent=lambda: OnlinePayment.objects.filter(receipt_sent_at__isnull=True, confirmed_at__isnull=False),
         due_field="confirmed_at",  # served by the partial index online_payment_receipt_pending
+        queued_at="confirmed_at",
         act=lambda online_payment, ctx: online_services.send_receipt(online_payment),
-        schedule=deadlines.CATCH_UP_INTERVAL,
-        batch_size=20,
     )
 )
 

@@ -497,6 +497,14 @@ class SddMandate(models.Model):
                 name="one_active_mandate_per_contract",
             )
         ]
+        indexes = [
+            # The catch-up sweep of signed mandates whose PDF's task never ran (contracts.mandate_documents).
+            pending_index(
+                due_field="signed_at",
+                condition=models.Q(document_sent_at__isnull=True),
+                name="mandate_document_pending",
+            ),
+        ]
 
     def __str__(self):
         return self.reference

@@ -76,6 +76,18 @@ WITHDRAWAL_RECEIPTS = deadlines.register(
 )
 
 
+MANDATE_DOCUMENTS = deadlines.register(
+    deadlines.catch_up(
+        name="contracts.mandate_documents",
+        description="Mandati SDD firmati ancora senza il PDF nelle Comunicazioni (coda non raggiunta): lo invia",
+        unsent=lambda: SddMandate.objects.filter(document_sent_at__isnull=True),
+        due_field="signed_at",  # served by the partial index mandate_document_pending
+        queued_at="signed_at",
+        act=lambda mandate, ctx: mandates.send_mandate_document(mandate),
+    )
+)
+
+
 @shared_task(queue="pdf")
 def send_withdrawal_receipt(withdrawal_id: int) -> None:
     """Queued when a withdrawal commits: its PDF receipt is rendered here, never in the request (DESIGN.md

@@ -92,16 +92,31 @@ CATCH_UP_INTERVAL = 600.0
 QUEUED_WORK_GRACE = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class CatchUpSweep(Sweep):
+    """Due as soon as the queued task's grace has passed: `pending` says when, whatever the due column's day."""
+
+    def due(self, today: date) -> models.QuerySet:
+        return self.pending()
+
+
 def catch_up(
-    *, name: str, description: str, unsent: Callable[[], models.QuerySet], due_field: str, act
+    *,
+    name: str,
+    description: str,
+    unsent: Callable[[], models.QuerySet],
+    due_field: str,
+    act,
+    queued_at: str = "created_at",
 ) -> Sweep:
     """A catch-up sweep: the rows `unsent` returns (still without what a task queued at their commit was to
-    do) once they are older than QUEUED_WORK_GRACE, so that the queued task normally gets there first. The
-    model needs `created_at`. 20 rows a batch: each act renders a PDF inside the batch's transaction."""
-    return Sweep(
+    do) once their `queued_at` moment is older than QUEUED_WORK_GRACE, so that the queued task normally gets
+    there first. `due_field` orders them (a date or a moment). 20 rows a batch: each act renders a PDF inside
+    the batch's transaction."""
+    return CatchUpSweep(
         name=name,
         description=description,
-        pending=lambda: unsent().filter(created_at__lt=timezone.now() - QUEUED_WORK_GRACE),
+        pending=lambda: unsent().filter(**{f"{queued_at}__lt": timezone.now() - QUEUED_WORK_GRACE}),
         due_field=due_field,
         act=act,
         schedule=CATCH_UP_INTERVAL,

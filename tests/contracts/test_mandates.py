@@ -1,7 +1,7 @@
 """The SEPA direct debit mandate: signed on the contract's payment page, in the customer's Comunicazioni as a
 PDF, applied from the next invoice issued, revoked back to the previous method."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from billing.models import Tariff
 from billing.pdf import render_invoice
 from contracts import mandates
 from contracts.models import Contract, MeterReading, SddMandate, Service
+from portal import deadlines
 from portal.notifications.models import Communication
 from tests.factories import active_contract
 from tests.pdf_utils import pdf_text
@@ -222,3 +223,19 @@ def test_after_a_revocation_the_next_invoice_is_paid_by_postal_slip(billed_contr
     assert before.payment_method_code == Contract.PaymentMethod.SDD
     assert after.payment_method_code == Contract.PaymentMethod.POSTAL_SLIP
     assert "Addebito diretto" not in pdf_text(render_invoice(after))
+
+
+def test_a_mandate_whose_pdf_task_never_ran_gets_it_from_the_catch_up_sweep(contract):
+    # Signed outside a transaction's on-commit (as if the broker lost the task): no document yet.
+    mandate = mandates.activate_mandate(
+        contract=contract, holder_is_customer=True, iban=IT_IBAN, now=timezone.now()
+    )
+    assert mandate.document_sent_at is None
+    assert deadlines.run_sweep("contracts.mandate_documents").acted == 0  # the queued task's grace first
+    type(mandate).objects.filter(pk=mandate.pk).update(signed_at=timezone.now() - timedelta(minutes=10))
+    run = deadlines.run_sweep("contracts.mandate_documents")
+    assert (run.acted, run.failed) == (1, 0)
+    mandate.refresh_from_db()
+    assert mandate.document_sent_at is not None
+    assert Communication.objects.filter(template_key="sdd_mandate", customer=contract.customer).count() == 1
+    assert deadlines.run_sweep("contracts.mandate_documents").acted == 0

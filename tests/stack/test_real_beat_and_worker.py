@@ -224,6 +224,15 @@ def _add_what_the_demo_lacks(today):
     assert OnlinePayment.objects.filter(pk=online.pk, confirmed_at__isnull=False).update(
         receipt_sent_at=None, confirmed_at=an_hour_ago
     )
+    # A mandate signed online whose PDF task was lost.
+    from contracts import mandates
+    from contracts.models import SddMandate
+
+    debit = Contract.objects.filter(status=Contract.Status.ACTIVE).order_by("-pk").first()
+    mandate = mandates.activate_mandate(
+        contract=debit, holder_is_customer=True, iban="IT60X0542811101000000123456", now=timezone.now()
+    )
+    SddMandate.objects.filter(pk=mandate.pk).update(document_sent_at=None, signed_at=an_hour_ago)
     # The e-invoice the SdI rejected in the demo, resent by staff: one to send.
     from billing.einvoice import transmission
     from billing.models import EInvoice
