@@ -6,7 +6,7 @@ The two functions below are the interface other tools rely on.
 """
 
 from billing.einvoice.document import EInvoiceError
-from billing.models import EInvoice, Invoice
+from billing.models import Invoice
 
 __all__ = ["EInvoiceError", "fattura_xml", "file_name"]
 
@@ -21,7 +21,6 @@ def fattura_xml(invoice: Invoice) -> bytes:
 
 def file_name(invoice: Invoice) -> str:
     """`IT<transmitter's P.IVA>_<progressivo>.xml`: the name of the document's current file at the SdI."""
-    einvoice = EInvoice.objects.filter(invoice=invoice).first() if invoice.is_issued else None
-    if einvoice is None:
-        raise EInvoiceError("Una bozza non ha fattura elettronica: si genera quando la bolletta è emessa.")
-    return einvoice.file_name
+    from billing.einvoice.transmission import einvoice_of
+
+    return einvoice_of(invoice).file_name

@@ -57,6 +57,9 @@ REFERENCES = {
 STAMP_DUTY_LINE = "Rimborso imposta di bollo (DPR 642/72, assolta in modo virtuale)"
 
 
+DRAFT_HAS_NONE = "Una bozza non ha fattura elettronica: si genera quando la bolletta è emessa."
+
+
 class EInvoiceError(Exception):
     """The document cannot be built or is not valid; the message says why, for staff."""
 
@@ -64,7 +67,7 @@ class EInvoiceError(Exception):
 def fattura(invoice: Invoice, *, progressivo: str) -> fa.FatturaPrivati12:
     """The a38 model of the issued `invoice`, for the transmission numbered `progressivo`."""
     if not invoice.is_issued:
-        raise EInvoiceError("Una bozza non ha fattura elettronica: si genera quando la bolletta è emessa.")
+        raise EInvoiceError(DRAFT_HAS_NONE)
     sign = Decimal(-1) if invoice.kind == Invoice.Kind.CREDIT_NOTE else Decimal(1)
     document = fa.FatturaPrivati12()
     header = document.fattura_elettronica_header

@@ -91,13 +91,16 @@ def create_for(invoice: Invoice) -> EInvoice:
     )
 
 
-def build_xml(invoice: Invoice) -> bytes:
+def einvoice_of(invoice: Invoice) -> EInvoice:
+    """The issued invoice's transmission; EInvoiceError for a draft, which has none."""
     einvoice = EInvoice.objects.filter(invoice=invoice).first() if invoice.is_issued else None
     if einvoice is None:
-        raise document.EInvoiceError(
-            "Una bozza non ha fattura elettronica: si genera quando la bolletta è emessa."
-        )
-    return document.to_xml(document.fattura(invoice, progressivo=einvoice.progressivo))
+        raise document.EInvoiceError(document.DRAFT_HAS_NONE)
+    return einvoice
+
+
+def build_xml(invoice: Invoice) -> bytes:
+    return document.to_xml(document.fattura(invoice, progressivo=einvoice_of(invoice).progressivo))
 
 
 # ---------------------------------------------------------------------------------------------------------
