@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# Links in e-mails lead to the web server's port: honcho gives each process a PORT of its own (the worker,
+# which sends the staff alerts, gets PORT + 100), so the address is fixed here for all three.
+PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PORTAL_BASE_URL
 
 .PHONY: run test test-fast screenshots install migrate seed bench messages lint clean
 
@@ -24,7 +28,9 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# Web server, Celery worker and Celery beat in one terminal; Ctrl-C stops all three.
+# Web server, Celery worker and Celery beat in one terminal; Ctrl-C stops all three. Time travel with
+# `run_deadlines --now` moves their clock too (the demo clock, development only: portal/demo_clock.py).
+run: export DEMO_CLOCK ?= 1
 run: seed
 	$(BIN)/python manage.py run_deadlines
 	@echo

@@ -119,8 +119,8 @@ class Customer(models.Model):
     marketing_consent = models.BooleanField(_("consenso al marketing"), default=False)
     # GDPR art. 9 special-category consent: Teleconsulto Medico cannot be active without it (CP Teleconsulto 2.1).
     health_data_consent = models.BooleanField(_("consenso al trattamento dei dati sanitari"), default=False)
-    health_data_consent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    health_data_consent_at = models.DateTimeField(_("consenso ai dati sanitari dato il"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registrato il"), auto_now_add=True)
 
     class Meta:
         # The table keeps the name it had when the model lived in contracts (migration accounts 0002).

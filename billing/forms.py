@@ -62,3 +62,26 @@ class PayOnlineForm(forms.Form):
 
     bolletta = InvoiceIdsField(required=False)
     tutto = forms.BooleanField(required=False)
+
+
+class InstalmentRequestForm(forms.Form):
+    """How many instalments the customer asks for, among those the limits in force allow for their total."""
+
+    instalment_count = forms.TypedChoiceField(
+        label=_("Numero di rate"),
+        coerce=int,
+        error_messages={
+            "required": _("Scegli il numero di rate."),
+            "invalid_choice": _("Scegli uno dei numeri di rate proposti."),
+        },
+    )
+
+    def __init__(self, *args, counts: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["instalment_count"].choices = [
+            ("", _("Scegli…")),
+            *(
+                (count, ngettext_lazy("%(count)d rata", "%(count)d rate", count) % {"count": count})
+                for count in counts
+            ),
+        ]

@@ -7,6 +7,10 @@ invoice in that month's run. Running it again creates nothing: each contract is 
 billed and skipped when an invoice already covers the period (the `one_invoice_per_contract_period`
 constraint backs this for periodic invoices).
 
+Nothing is billed before it has happened: a month is billed once it has ended (only the closing bills of
+supplies already ended may go out earlier, `closing_only`), and a contract's period is billed only right after
+its last billed one, never skipping one. `preview_invoices` shows what a run would issue before it does.
+
 Each contract is billed in its own transaction (a savepoint when the caller holds one), so one broken
 contract — an offer without a tariff, inconsistent readings — is rolled back, reported and skipped while
 the run goes on (STYLE "one broken item must not stop the sweep").
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -83,17 +87,23 @@ class RunReport:
     already_billed: list[str] = field(default_factory=list)  # contract numbers
     not_due: int = 0  # nothing to bill this month: the off month of a bimonthly contract, no supply yet
     errors: list[ContractError] = field(default_factory=list)
+    invoice_count: int = 0  # created, or that a preview would create
+    total: Decimal = ZERO  # what the created invoices ask the customers for, all together
+    closing_only: bool = False
 
     @property
     def period(self) -> str:
         return f"{self.month:%Y-%m}"
 
     def as_dict(self) -> dict:
-        """JSON-friendly, for a task result or a log line."""
+        """JSON-friendly, for a task result, a job's report or a log line."""
         return {
             "period": self.period,
             "issued_on": self.issued_on.isoformat(),
-            "created": len(self.created),
+            "closing_only": self.closing_only,
+            "created": self.invoice_count,
+            "invoices": self.created,
+            "total": str(self.total),
             "already_billed": len(self.already_billed),
             "not_due": self.not_due,
             "errors": [{"contract": e.contract_number, "message": e.message} for e in self.errors],
@@ -114,10 +124,57 @@ def parse_month(period: str | date) -> date:
         raise ValueError(f"period {period!r} is not YYYY-MM, e.g. 2026-10") from None
 
 
-def generate_invoices(*, period: str | date, issued_on: date, progress: Progress | None = None) -> RunReport:
-    """Bill every billing period ending in `period`'s month, issuing the invoices on `issued_on`."""
+def check_run(*, month: date, issued_on: date, today: date, closing_only: bool = False) -> None:
+    """Refuse a run that would bill what has not happened yet (ValidationError, in Italian for staff).
+
+    Bills are issued on or before today, and a month is billed once it has ended: on 02/12 the December
+    consumption is not known yet, so "consumo rilevato" for it would be false. The one exception is the
+    closing bill of a supply that has already ended (`closing_only`: only those are issued)."""
+    if issued_on > today:
+        raise ValidationError(
+            {
+                "issued_on": _("Le bollette non si emettono con una data futura (%(day)s).")
+                % {"day": formatting.day(issued_on)}
+            }
+        )
+    _check_month_ended(month, issued_on=issued_on, closing_only=closing_only)
+
+
+def _check_month_ended(month: date, *, issued_on: date, closing_only: bool) -> None:
+    if closing_only or _last_day_of_month(month) < issued_on:
+        return
+    raise ValidationError(
+        {
+            "period": _(
+                "Il mese %(month)s non è ancora finito: le sue bollette si emettono dal %(first)s. Prima di "
+                "allora si emettono solo le bollette di chiusura delle forniture già cessate."
+            )
+            % {"month": f"{month:%m/%Y}", "first": formatting.day(first_of_next_month(month))}
+        }
+    )
+
+
+def preview_invoices(*, period: str | date, issued_on: date, closing_only: bool = False) -> RunReport:
+    """What `generate_invoices` would issue, computed by the very same code in a transaction rolled back at
+    the end, so the figures shown before confirming are the ones the run then issues (nothing is kept: no
+    number is taken, no PDF or e-invoice queued)."""
+    with transaction.atomic():
+        report = generate_invoices(period=period, issued_on=issued_on, closing_only=closing_only)
+        transaction.set_rollback(True)
+    report.created = []  # numbers taken in the rolled-back transaction, not the ones the run will take
+    return report
+
+
+def generate_invoices(
+    *, period: str | date, issued_on: date, progress: Progress | None = None, closing_only: bool = False
+) -> RunReport:
+    """Bill every billing period ending in `period`'s month, issuing the invoices on `issued_on`.
+
+    A month that has not ended by `issued_on` is refused (ValidationError) unless `closing_only`, which
+    issues only the closing bills of supplies already ended."""
     month = parse_month(period)
-    report = RunReport(month=month, issued_on=issued_on)
+    _check_month_ended(month, issued_on=issued_on, closing_only=closing_only)
+    report = RunReport(month=month, issued_on=issued_on, closing_only=closing_only)
     contract_ids = list(_candidates(month).values_list("pk", flat=True))
     tariffs: dict[str, Tariff | None] = {}
     for done, contract_id in enumerate(contract_ids, start=1):
@@ -128,7 +185,11 @@ def generate_invoices(*, period: str | date, issued_on: date, progress: Progress
                 contract = Contract.objects.select_for_update().select_related("customer").get(pk=contract_id)
                 number = contract.number
                 outcome = invoice_contract(
-                    contract=contract, month=month, issued_on=issued_on, tariffs=tariffs
+                    contract=contract,
+                    month=month,
+                    issued_on=issued_on,
+                    tariffs=tariffs,
+                    closing_only=closing_only,
                 )
         except Exception as exc:  # one broken contract must not stop the run
             if isinstance(exc, InvoiceRunError | ValidationError):
@@ -139,6 +200,8 @@ def generate_invoices(*, period: str | date, issued_on: date, progress: Progress
         else:
             if isinstance(outcome, Invoice):
                 report.created.append(outcome.number)
+                report.invoice_count += 1
+                report.total += outcome.total
             elif outcome == ALREADY_BILLED:
                 report.already_billed.append(number)
             else:
@@ -259,15 +322,22 @@ def late_indemnity(period: BillingPeriod, issued_on: date) -> Decimal:
 
 
 def invoice_contract(
-    *, contract: Contract, month: date, issued_on: date, tariffs: dict[str, Tariff | None] | None = None
+    *,
+    contract: Contract,
+    month: date,
+    issued_on: date,
+    tariffs: dict[str, Tariff | None] | None = None,
+    closing_only: bool = False,
 ) -> Invoice | str:
     """Bill `contract` for its period ending in `month`: the issued invoice, ALREADY_BILLED or NOT_DUE.
 
     The caller holds the contract's row lock inside a transaction (see `generate_invoices`).
     """
     period = billing_period(contract, month)
-    if period is None:
+    if period is None or (closing_only and not period.is_closing):
         return NOT_DUE
+    if period.end >= issued_on:
+        return NOT_DUE  # a supply ending later this month: its closing bill comes once it has ended
     if Invoice.objects.filter(
         contract=contract,
         kind=Invoice.Kind.INVOICE,
@@ -275,6 +345,7 @@ def invoice_contract(
         period_end__gte=period.start,
     ).exists():
         return ALREADY_BILLED
+    _check_follows_last_billed(contract, period)
     tariff = _tariff(contract.offer_name, tariffs if tariffs is not None else {})
 
     builder = _InvoiceBuilder(contract=contract, tariff=tariff, period=period, issued_on=issued_on)
@@ -302,6 +373,31 @@ def invoice_contract(
     services.record_credit_uses(draft, uses)
     Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(billed_on=draft)
     return services.issue_invoice(invoice=draft, issued_on=issued_on)
+
+
+def _check_follows_last_billed(contract: Contract, period: BillingPeriod) -> None:
+    """A contract's next billable period starts the day after its last billed one: billing March while
+    January and February were never billed would leave them out, and the estimates of a skipped month
+    would never be settled against the readings. A contract with no bill yet has no period to follow."""
+    last_end = (
+        Invoice.objects.filter(contract=contract, kind=Invoice.Kind.INVOICE, issued_on__isnull=False)
+        .order_by("-period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    if last_end is None or last_end >= period.start or add_days(last_end, 1) == period.start:
+        return
+    raise InvoiceRunError(
+        _(
+            "Il periodo dal %(start)s al %(end)s non è ancora fatturato: emettere prima quella bolletta "
+            "(ultima bolletta fino al %(last)s)."
+        )
+        % {
+            "start": formatting.day(add_days(last_end, 1)),
+            "end": formatting.day(add_days(period.start, -1)),
+            "last": formatting.day(last_end),
+        }
+    )
 
 
 def _tariff(offer_name: str, cache: dict[str, Tariff | None]) -> Tariff:
@@ -370,7 +466,14 @@ class _InvoiceBuilder:
                 "active_from": active[0].isoformat(),
                 "active_to": active[1].isoformat(),
             }
+            billed_before = len(self.lines)
             bill(service, active, supply)
+            # Each line names its supply (an add-on, with no identifier, by its kind): a re-bill after a
+            # credit note finds the lines the note took back by supply and kind (rebill_period).
+            self.lines[billed_before:] = [
+                replace(spec, supply=service.identifier or service.kind)
+                for spec in self.lines[billed_before:]
+            ]
             self.supplies.append(supply)
 
     def _active_range(self, service: Service) -> tuple[date, date] | None:
@@ -726,3 +829,95 @@ class _InvoiceBuilder:
 
 def _vat_lines(lines: Iterable[LineSpec]):
     return (taxes.VatLine(spec.vat_rate, spec.amount) for spec in lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Re-billing a period after a credit note
+# ---------------------------------------------------------------------------------------------------------
+
+
+def rebill_period(*, credit_note: Invoice, issued_on: date) -> Invoice:
+    """Bill again, with the data as they are now (a corrected reading, a fixed tariff), what `credit_note`
+    took back line by line from its invoice's period: the same supplies and kinds of line, computed afresh.
+
+    The lines the note left alone stay billed on the original invoice and are not billed again; an amount
+    credit took back no line, so it has nothing to re-bill. One re-bill per credit note (`Invoice.rebills`),
+    outside the one-invoice-per-period rule and the periodic run, which keeps skipping the period. No late
+    indemnity: the period was billed in time; pending charges and credits go on it as on any invoice."""
+    with transaction.atomic():
+        note = Invoice.objects.select_for_update(of=("self",)).select_related("corrects").get(pk=credit_note.pk)
+        original = note.corrects
+        if note.kind != Invoice.Kind.CREDIT_NOTE or not note.is_issued or original is None:
+            raise ValidationError(_("Si rifattura il periodo di una nota di credito emessa."))
+        if Invoice.objects.filter(rebills=note).exists():
+            raise ValidationError(
+                _("Il periodo stornato dalla nota di credito %(number)s è già stato rifatturato.")
+                % {"number": note.number}
+            )
+        taken_back = {
+            (line.corrects_line.kind, line.corrects_line.supply_identifier)
+            for line in note.lines.select_related("corrects_line")
+            if line.corrects_line is not None
+        }
+        if not taken_back:
+            raise ValidationError(
+                _("La nota di credito %(number)s storna un importo, non righe: non c'è nulla da rifatturare.")
+                % {"number": note.number}
+            )
+        if issued_on < note.issued_on:
+            raise ValidationError(
+                {
+                    "issued_on": _("La rifattura non può precedere la nota di credito (%(day)s).")
+                    % {"day": formatting.day(note.issued_on)}
+                }
+            )
+        contract = (
+            Contract.objects.select_for_update().select_related("customer").get(pk=original.contract_id)
+        )
+        period = _period_of(original)
+        builder = _InvoiceBuilder(
+            contract=contract, tariff=_tariff(contract.offer_name, {}), period=period, issued_on=issued_on
+        )
+        with translation.override(contract.customer.language):
+            builder.bill_services()
+            builder.lines = [spec for spec in builder.lines if (spec.kind, spec.supply) in taken_back]
+            if not builder.lines:
+                raise ValidationError(
+                    _("Nessuna delle forniture stornate è più da fatturare in quel periodo.")
+                )
+            if original.status == Invoice.Status.CANCELLED:
+                builder.bill_deposit()  # a deposit billed only on the cancelled invoice is billed again
+            charges = builder.bill_charges()
+            uses = builder.deduct_credits()
+        draft = services.create_draft(
+            contract=contract,
+            period_start=period.start,
+            period_end=period.end,
+            lines=builder.lines,
+            is_closing=period.is_closing,
+            rebills=note,
+        )
+        billed = {spec.supply for spec in builder.lines}
+        draft.supplies = [supply for supply in builder.supplies if _supply_key(supply) in billed]
+        draft.save(update_fields=["supplies"])
+        services.record_credit_uses(draft, uses)
+        Charge.objects.filter(pk__in=[charge.pk for charge in charges]).update(billed_on=draft)
+        return services.issue_invoice(invoice=draft, issued_on=issued_on)
+
+
+def _supply_key(supply: dict) -> str:
+    return supply.get("identifier") or supply.get("kind", "")
+
+
+def _period_of(invoice: Invoice) -> BillingPeriod:
+    """The billing period an issued invoice billed, as the run had computed it."""
+    months, month = [], first_of_month(invoice.period_start)
+    while month <= invoice.period_end:
+        months.append(month)
+        month = add_months(month, 1)
+    return BillingPeriod(
+        start=invoice.period_start,
+        end=invoice.period_end,
+        months=tuple(months),
+        end_of_supply=add_days(invoice.period_end, 1) if invoice.is_closing else None,
+    )

@@ -88,16 +88,22 @@ class Invoice(models.Model):
         PAID = "paid", _("Pagata")
         OVERDUE = "overdue", _("Scaduta")
         CANCELLED = "cancelled", _("Annullata con nota di credito")
+        # A credit note is owed to the customer, never by them: it has no due date and is never "Da pagare".
+        CREDIT_NOTE_ISSUED = "credit_issued", _("Nota di credito emessa")
 
     OPEN_STATUSES = (Status.ISSUED, Status.PARTIALLY_PAID, Status.OVERDUE)
 
     kind = models.CharField(_("tipo"), max_length=12, choices=Kind.choices, default=Kind.INVOICE)
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("contratto")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("cliente")
+    )
     status = models.CharField(_("stato"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     number = models.CharField(_("numero"), max_length=20, unique=True, null=True, blank=True)
-    year = models.PositiveIntegerField(null=True, blank=True)
-    sequence = models.PositiveIntegerField(null=True, blank=True)
+    year = models.PositiveIntegerField(_("anno"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(_("progressivo"), null=True, blank=True)
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -106,6 +112,26 @@ class Invoice(models.Model):
         related_name="credit_notes",
         verbose_name=_("rettifica la bolletta"),
     )
+    # A credit note: why it was issued and who issued it (the invoice run issues invoices: nobody).
+    credit_reason = models.CharField(_("motivo della rettifica"), max_length=300, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("emessa da"),
+    )
+    # An invoice billing again, with the data as corrected, what a credit note took back from its period
+    # (billing.generation.rebill_period): one per credit note, outside the one-invoice-per-period rule.
+    rebills = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rebill",
+        verbose_name=_("rifattura dopo la nota di credito"),
+    )
     period_start = models.DateField(_("periodo dal"))
     period_end = models.DateField(_("periodo al"))
     is_closing = models.BooleanField(_("bolletta di chiusura"), default=False)
@@ -113,26 +139,32 @@ class Invoice(models.Model):
     due_on = models.DateField(_("scadenza"), null=True, blank=True)
 
     # Frozen copies, taken when the invoice is issued.
-    customer_name = models.CharField(max_length=200, blank=True)
-    customer_code = models.CharField(max_length=12, blank=True)
-    customer_tax_id = models.CharField(max_length=16, blank=True)
-    billing_address = models.CharField(max_length=300, blank=True)
-    contract_number = models.CharField(max_length=20, blank=True)
-    offer_name = models.CharField(max_length=200, blank=True)
-    payment_method = models.CharField(max_length=100, blank=True)
-    payment_method_code = models.CharField(max_length=12, blank=True)  # Contract.PaymentMethod
+    customer_name = models.CharField(_("intestatario"), max_length=200, blank=True)
+    customer_code = models.CharField(_("codice cliente"), max_length=12, blank=True)
+    customer_tax_id = models.CharField(_("codice fiscale o partita IVA"), max_length=16, blank=True)
+    billing_address = models.CharField(_("indirizzo di fatturazione"), max_length=300, blank=True)
+    contract_number = models.CharField(_("numero del contratto"), max_length=20, blank=True)
+    offer_name = models.CharField(_("offerta"), max_length=200, blank=True)
+    payment_method = models.CharField(_("modalità di pagamento"), max_length=100, blank=True)
+    payment_method_code = models.CharField(
+        _("codice della modalità di pagamento"), max_length=12, blank=True
+    )  # Contract.PaymentMethod
     # The customer as the electronic invoice names them (billing.einvoice): kind, names, tax ids, the billing
     # address in parts and where a business receives e-invoices (SdI code or PEC).
-    customer_details = models.JSONField(default=dict, blank=True)
-    supplies = models.JSONField(default=list, blank=True)  # per supply: kind, identifier, address, readings…
+    customer_details = models.JSONField(
+        _("dati del cliente per la fattura elettronica"), default=dict, blank=True
+    )
+    # Per supply: kind, identifier, address, readings…
+    supplies = models.JSONField(_("forniture"), default=list, blank=True)
     payment_notice_code = models.CharField(_("codice avviso di pagamento"), max_length=18, blank=True)
 
     # Dunning (billing/dunning/). The day the invoice becomes due for a default notice: set at issue (due
     # date + DEFAULT_NOTICE_AFTER_DAYS_OVERDUE), cleared when a notice takes the invoice in, set again if that
     # notice is cancelled while the invoice is still unpaid.
     dunning_due_on = models.DateField(_("sollecitabile dal"), null=True, blank=True)
-    # An anomalous invoice under a billing-rectification complaint cannot lead to suspension before the
-    # reasoned reply (ARERA): the complaints app blocks it through dunning.block_dunning.
+    # An anomalous invoice under complaint cannot lead to suspension before the reasoned reply (ARERA): while
+    # a DunningBlock of a complaint holds it (dunning.block_dunning). Both fields follow the blocks, so that
+    # the sweeps and their partial index read one column.
     dunning_blocked = models.BooleanField(_("solleciti bloccati"), default=False)
     dunning_blocked_reason = models.CharField(_("motivo del blocco"), max_length=300, blank=True)
 
@@ -142,10 +174,12 @@ class Invoice(models.Model):
     stamp_duty = money_field(_("bollo"))
     total = money_field(_("totale"))
     amount_paid = money_field(_("pagato"))
+    # What credit notes took back from this invoice (gross): no longer owed.
+    amount_credited = money_field(_("stornato con note di credito"))
 
-    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
-    pdf_rendered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/", blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF generato il"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("bolletta")
@@ -154,7 +188,7 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "period_start", "kind"],
-                condition=models.Q(kind="invoice", is_closing=False),
+                condition=models.Q(kind="invoice", is_closing=False, rebills__isnull=True),
                 name="one_invoice_per_contract_period",
             ),
             models.UniqueConstraint(fields=["year", "sequence"], name="gapless_sequence_per_year"),
@@ -201,7 +235,7 @@ class Invoice(models.Model):
     def outstanding(self) -> Decimal:
         if self.kind == self.Kind.CREDIT_NOTE or self.status == self.Status.CANCELLED:
             return ZERO
-        return max(self.total - self.amount_paid, ZERO)
+        return max(self.total - self.amount_paid - self.amount_credited, ZERO)
 
     @classmethod
     def outstanding_sql(cls, path: str = "") -> models.Expression:
@@ -212,7 +246,10 @@ class Invoice(models.Model):
                 | models.Q(**{f"{path}status": cls.Status.CANCELLED}),
                 then=models.Value(ZERO),
             ),
-            default=Greatest(models.F(f"{path}total") - models.F(f"{path}amount_paid"), models.Value(ZERO)),
+            default=Greatest(
+                models.F(f"{path}total") - models.F(f"{path}amount_paid") - models.F(f"{path}amount_credited"),
+                models.Value(ZERO),
+            ),
             output_field=models.DecimalField(max_digits=13, decimal_places=2),
         )
 
@@ -238,9 +275,11 @@ class InvoiceLine(models.Model):
         CHARGE = "charge", _("Altri addebiti")
         CORRECTION = "correction", _("Rettifica")
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(default=0)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("bolletta")
+    )
+    position = models.PositiveSmallIntegerField(_("posizione"), default=0)
+    kind = models.CharField(_("tipo"), max_length=16, choices=Kind.choices)
     description = models.CharField(_("descrizione"), max_length=300)
     quantity = models.DecimalField(_("quantità"), max_digits=12, decimal_places=3, default=Decimal("1"))
     unit = models.CharField(_("unità"), max_length=10, blank=True)
@@ -248,8 +287,22 @@ class InvoiceLine(models.Model):
     # None: outside the scope of VAT (security deposit, indemnities, interest — art. 15 DPR 633/72).
     vat_rate = models.DecimalField(_("aliquota IVA %"), max_digits=5, decimal_places=2, null=True, blank=True)
     amount = money_field(_("importo"))  # quantity × unit price, rounded once (portal.lib.money)
+    # The supply a line bills (POD, PDR, line, SIM; empty for the contract as a whole): a re-bill after a
+    # credit note bills again the same supplies and kinds the note took back.
+    supply_identifier = models.CharField(_("fornitura"), max_length=40, blank=True)
+    # On a credit note: the invoice line it takes back (an amount credit takes back no line in particular).
+    corrects_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("storna la riga"),
+    )
 
     class Meta:
+        verbose_name = _("riga della bolletta")
+        verbose_name_plural = _("righe della bolletta")
         ordering = ["invoice", "position", "id"]
 
     def __str__(self):
@@ -265,10 +318,18 @@ class Credit(models.Model):
         LATE_INVOICE_INDEMNITY = "late_invoice_indemnity", _("Indennizzo automatico (fattura in ritardo)")
         DEFAULT_INDEMNITY = "default_indemnity", _("Indennizzo automatico (morosità)")
         OVERPAYMENT = "overpayment", _("Pagamento in eccesso")
+        MANUAL = "manual", _("Credito concesso dall'addetto")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credits")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="credits", verbose_name=_("cliente")
+    )
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="credits"
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credits",
+        verbose_name=_("contratto"),
     )
     reason = models.CharField(_("motivo"), max_length=24, choices=Reason.choices)
     description = models.CharField(_("descrizione"), max_length=300)
@@ -277,7 +338,18 @@ class Credit(models.Model):
     created_on = models.DateField(_("riconosciuto il"))
     # At the latest this day the indemnity must reach the customer (TIQV art. 21: 6 or 8 months).
     pay_by = models.DateField(_("da corrispondere entro"), null=True, blank=True)
-    source_key = models.CharField(max_length=100, unique=True)  # one credit per cause, whoever asks twice
+    # One credit per cause, whoever asks twice.
+    source_key = models.CharField(_("chiave della causa"), max_length=100, unique=True)
+    # A manual credit: the officer who granted it and when (its reason is the description).
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("concesso da"),
+    )
+    granted_at = models.DateTimeField(_("concesso il"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("credito del cliente")
@@ -289,9 +361,17 @@ class Credit(models.Model):
 
 
 class CreditUse(models.Model):
-    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="uses")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_uses")
+    credit = models.ForeignKey(
+        Credit, on_delete=models.PROTECT, related_name="uses", verbose_name=_("credito")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_uses", verbose_name=_("bolletta")
+    )
     amount = money_field(_("importo"))
+
+    class Meta:
+        verbose_name = _("credito detratto")
+        verbose_name_plural = _("crediti detratti")
 
     def __str__(self):
         return f"{self.credit} → {self.invoice}: {self.amount}"
@@ -304,15 +384,22 @@ class Charge(models.Model):
         LATE_INTEREST = "late_interest", _("Interessi di mora")
         EARLY_TERMINATION = "early_termination", _("Recupero sconti per recesso anticipato")
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    description = models.CharField(max_length=300)
-    amount = money_field(_("importo"))
-    created_on = models.DateField()
-    billed_on = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="charges", verbose_name=_("contratto")
     )
-    source_key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("descrizione"), max_length=300)
+    amount = money_field(_("importo"))
+    created_on = models.DateField(_("creato il"))
+    billed_on = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("fatturato nella bolletta"),
+    )
+    source_key = models.CharField(_("chiave della causa"), max_length=100, unique=True)
 
     class Meta:
         verbose_name = _("addebito da fatturare")
@@ -329,22 +416,29 @@ class Payment(models.Model):
         CARD = "card", _("Carta")
         BANK_TRANSFER = "bank_transfer", _("Bonifico")
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="payments", verbose_name=_("cliente")
+    )
     invoice = models.ForeignKey(
         Invoice,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="named_payments",
+        verbose_name=_("bolletta"),
         help_text=_("La bolletta indicata dal cliente; vuoto: si paga il debito più vecchio (CG 6.1)."),
     )
     amount = money_field(_("importo"))
     received_on = models.DateField(_("incassato il"))
     method = models.CharField(_("modalità"), max_length=14, choices=Method.choices)
     transaction_id = models.CharField(_("identificativo"), max_length=64, unique=True, null=True, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(_("nota"), max_length=200, blank=True)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("registrato da"),
     )
     # A refund given back to the customer is a negative payment that undoes this one (services.reverse_payment).
     reverses = models.OneToOneField(
@@ -355,7 +449,7 @@ class Payment(models.Model):
         related_name="reversal",
         verbose_name=_("storna il pagamento"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registrato il"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("pagamento")
@@ -367,9 +461,17 @@ class Payment(models.Model):
 
 
 class PaymentAllocation(models.Model):
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("pagamento")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("bolletta")
+    )
     amount = money_field(_("importo"))
+
+    class Meta:
+        verbose_name = _("imputazione del pagamento")
+        verbose_name_plural = _("imputazioni del pagamento")
 
     def __str__(self):
         return f"{self.payment} → {self.invoice}: {self.amount}"
@@ -532,6 +634,65 @@ class DefaultNoticeItem(models.Model):
 
     def __str__(self):
         return str(self.invoice)
+
+
+class DunningBlock(models.Model):
+    """A complaint holding an invoice out of default notices and suspensions (ARERA: an anomalous invoice
+    under complaint, until the reasoned reply). Set by the rule (complaints.services.apply_dunning_block) or
+    by staff from the case; lifted by the reply, by the rule when the case no longer protects the invoice,
+    or by staff, with a reason while the complaint is open. Kept after lifting: who blocked, who lifted, why."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="dunning_blocks", verbose_name=_("bolletta")
+    )
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        on_delete=models.PROTECT,
+        related_name="dunning_blocks",
+        verbose_name=_("reclamo"),
+    )
+    manual = models.BooleanField(_("impostato dal personale"), default=False)
+    reason = models.CharField(_("motivo del blocco"), max_length=300)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bloccato da"),
+    )
+    set_at = models.DateTimeField(_("bloccato il"))
+    lifted_at = models.DateTimeField(_("sbloccato il"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sbloccato da"),
+    )
+    # Staff lifted it (not the reply, nor the rule): the rule does not set it again for the same case.
+    lifted_by_hand = models.BooleanField(_("sbloccato dal personale"), default=False)
+    lift_reason = models.CharField(_("motivo dello sblocco"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("blocco dei solleciti")
+        verbose_name_plural = _("blocchi dei solleciti")
+        ordering = ["-set_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "complaint"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="one_active_block_per_complaint_and_invoice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice}: {self.reason}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
 
 
 class SuspensionStep(models.Model):
@@ -740,7 +901,9 @@ class OnlinePayment(BasePayment):
     becomes a `Payment` per invoice only when the provider's signed notification confirms it
     (billing.online.services.apply_event); the browser coming back never records anything."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="online_payments")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="online_payments", verbose_name=_("cliente")
+    )
     # What the provider's refunds gave back: the part nothing was left to pay for, or a staff refund.
     refunded_amount = money_field(_("rimborsato"))
     refund_reason = models.CharField(_("motivo del rimborso"), max_length=300, blank=True)
@@ -754,7 +917,7 @@ class OnlinePayment(BasePayment):
     )
     refunded_at = models.DateTimeField(_("rimborsato il"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confermato il"), null=True, blank=True)
-    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(_("ricevuta inviata il"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pagamento online")
@@ -785,15 +948,38 @@ class OnlinePayment(BasePayment):
         return absolute_url("billing:online_payment_outcome", self.token)
 
 
+# django-payments names its fields in English; each subclass has its own copies, so naming them here for the
+# back office changes nothing else.
+for _field, _label in {
+    "variant": _("gateway"),
+    "status": _("stato"),
+    "total": _("importo"),
+    "captured_amount": _("importo incassato"),
+    "transaction_id": _("identificativo della transazione"),
+    "token": _("codice del pagamento"),
+    "created": _("creato il"),
+}.items():
+    OnlinePayment._meta.get_field(_field).verbose_name = _label
+
+
 class OnlinePaymentItem(models.Model):
     """An invoice an online payment is for, with the amount asked for it (its outstanding at the start) and,
     once confirmed, the payment recorded on it."""
 
-    online_payment = models.ForeignKey(OnlinePayment, on_delete=models.CASCADE, related_name="items")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="online_payment_items")
+    online_payment = models.ForeignKey(
+        OnlinePayment, on_delete=models.CASCADE, related_name="items", verbose_name=_("pagamento online")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="online_payment_items", verbose_name=_("bolletta")
+    )
     amount = money_field(_("importo"))
     payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online_item"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_item",
+        verbose_name=_("pagamento registrato"),
     )
 
     class Meta:
@@ -805,3 +991,221 @@ class OnlinePaymentItem(models.Model):
 
     def __str__(self):
         return f"{self.invoice}: {self.amount}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Instalment plans (rateizzazione): billing/instalments.py
+# ---------------------------------------------------------------------------------------------------------
+
+
+class InstalmentPolicy(models.Model):
+    """The limits of an instalment plan, in force from a day and set by staff: neither the general
+    conditions nor REGULATION.md fix them (CG 12.2 only names the plan, as a termination ground when it is
+    not kept). Without a row in force, billing.instalments.DEFAULT_POLICY applies."""
+
+    valid_from = models.DateField(_("in vigore dal"), unique=True)
+    min_instalments = models.PositiveSmallIntegerField(_("numero minimo di rate"))
+    max_instalments = models.PositiveSmallIntegerField(_("numero massimo di rate"))
+    min_instalment = money_field(_("importo minimo di una rata"))
+    first_due_days = models.PositiveSmallIntegerField(
+        _("giorni dall'approvazione alla prima rata"),
+        help_text=_("Le rate seguenti scadono ogni mese, nello stesso giorno della prima."),
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("tolleranza in giorni"),
+        help_text=_("Una rata non pagata entro questi giorni dalla scadenza fa decadere il piano."),
+    )
+    source = models.CharField(_("fonte o motivo"), max_length=200)
+
+    class Meta:
+        verbose_name = _("limiti della rateizzazione")
+        verbose_name_plural = _("limiti della rateizzazione")
+        ordering = ["-valid_from"]
+
+    def __str__(self):
+        return f"{self.min_instalments}–{self.max_instalments} rate dal {self.valid_from:%d/%m/%Y}"
+
+    @property
+    def value(self):
+        """As an entry of an effective-dated table (portal.lib.dates.entry_on), the row is its own value."""
+        return self
+
+    def clean(self):
+        if self.min_instalments is not None and self.min_instalments < 2:
+            raise ValidationError({"min_instalments": _("Una rateizzazione ha almeno 2 rate.")})
+        if (
+            self.min_instalments is not None
+            and self.max_instalments is not None
+            and self.max_instalments < self.min_instalments
+        ):
+            raise ValidationError({"max_instalments": _("Il massimo non può essere inferiore al minimo.")})
+
+
+class InstalmentPlan(models.Model):
+    """A customer's request to pay overdue bills in instalments, and, once an officer approves it, the plan:
+    while approved, the bills it covers are out of the default procedure; a missed instalment ends it."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Richiesta, in attesa di approvazione")
+        APPROVED = "approved", _("Approvata, in corso")
+        REFUSED = "refused", _("Rifiutata")
+        LAPSED = "lapsed", _("Decaduta per una rata non pagata")
+        COMPLETED = "completed", _("Completata")
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED)
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="instalment_plans", verbose_name=_("cliente")
+    )
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    invoices = models.ManyToManyField(
+        Invoice, through="InstalmentPlanItem", related_name="instalment_plans", verbose_name=_("bollette")
+    )
+    instalment_count = models.PositiveSmallIntegerField(_("numero di rate"))
+    total = money_field(_("importo rateizzato"))
+    requested_at = models.DateTimeField(_("richiesta il"))
+    decided_at = models.DateTimeField(_("decisa il"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decisa da"),
+    )
+    refusal_reason = models.TextField(_("motivo del rifiuto"), blank=True)
+    ended_on = models.DateField(_("conclusa il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rateizzazione")
+        verbose_name_plural = _("rateizzazioni")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One request or plan at a time: it covers all the customer's overdue bills.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status__in=["requested", "approved"]),
+                name="one_open_instalment_plan_per_customer",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="instalment_plan_status")]
+
+    def __str__(self):
+        return f"{_('Rateizzazione')} {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"R{self.requested_at.year}/{self.pk or 0:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class InstalmentPlanItem(models.Model):
+    """A bill the plan covers, with what was still due on it when the plan was requested or approved."""
+
+    plan = models.ForeignKey(InstalmentPlan, on_delete=models.CASCADE, related_name="items")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="instalment_items", verbose_name=_("bolletta")
+    )
+    amount = money_field(_("importo rateizzato"))
+
+    class Meta:
+        verbose_name = _("bolletta rateizzata")
+        verbose_name_plural = _("bollette rateizzate")
+        ordering = ["invoice__due_on", "invoice__sequence"]
+        constraints = [models.UniqueConstraint(fields=["plan", "invoice"], name="one_item_per_plan_invoice")]
+
+    def __str__(self):
+        return str(self.invoice)
+
+
+class Instalment(models.Model):
+    """One instalment of an approved plan: a due date swept like the others (billing.instalments)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Da pagare")
+        PAID = "paid", _("Pagata")
+        MISSED = "missed", _("Non pagata")
+        CANCELLED = "cancelled", _("Annullata")
+
+    plan = models.ForeignKey(
+        InstalmentPlan, on_delete=models.CASCADE, related_name="instalments", verbose_name=_("rateizzazione")
+    )
+    number = models.PositiveSmallIntegerField(_("rata n."))
+    amount = money_field(_("importo"))
+    due_on = models.DateField(_("scadenza"))
+    # The first day an instalment still unpaid counts as missed: due date + the policy's grace + 1.
+    check_on = models.DateField(_("verifica il"))
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    settled_on = models.DateField(_("verificata il"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rata")
+        verbose_name_plural = _("rate")
+        ordering = ["plan", "number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_instalment_per_number")]
+        indexes = [
+            # The billing.instalments sweep: pending instalments by the day they are checked.
+            pending_index(due_field="check_on", condition=models.Q(status="pending"), name="instalment_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} · {_('rata')} {self.number}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Billing jobs run from admin (billing/jobs.py)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class BillingJob(models.Model):
+    """A month's invoice run that a billing officer confirmed in admin after its preview, run by a task on the
+    `billing` queue: who asked, with what, how far it got and what it issued."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("In coda")
+        RUNNING = "running", _("In corso")
+        DONE = "done", _("Completato")
+        FAILED = "failed", _("Non riuscito")
+
+    period = models.DateField(_("mese"), help_text=_("Il primo giorno del mese i cui periodi si fatturano."))
+    issued_on = models.DateField(_("data di emissione"))
+    closing_only = models.BooleanField(_("solo bollette di chiusura"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("avviato da"),
+    )
+    created_at = models.DateTimeField(_("avviato il"), auto_now_add=True)
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    started_at = models.DateTimeField(_("iniziato il"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finito il"), null=True, blank=True)
+    # Written after every contract: a running job whose heartbeat stops has lost its worker.
+    heartbeat_at = models.DateTimeField(_("ultimo avanzamento"), null=True, blank=True)
+    contracts_done = models.PositiveIntegerField(_("contratti elaborati"), default=0)
+    contracts_total = models.PositiveIntegerField(_("contratti da elaborare"), default=0)
+    report = models.JSONField(_("resoconto"), default=dict, blank=True)  # generation.RunReport.as_dict()
+    error = models.TextField(_("errore"), blank=True)
+
+    class Meta:
+        verbose_name = _("lavoro di fatturazione")
+        verbose_name_plural = _("lavori di fatturazione")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return _("Bollette di %(month)s") % {"month": f"{self.period:%m/%Y}"}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return 100 * self.contracts_done // self.contracts_total if self.contracts_total else 0

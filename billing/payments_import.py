@@ -1,4 +1,5 @@
-"""Payments from a bank or postal statement (CSV), each recorded through `billing.services.record_payment`.
+"""Payments from a bank or postal statement (CSV), each recorded through `billing.services.record_payment`;
+and the payments that paid no bill, for staff to match by hand.
 
 The statement is a CSV file with a header row; the separator is `;` (as Italian banks export it) or `,`.
 Column names are matched without regard to case or surrounding spaces:
@@ -15,8 +16,10 @@ Column names are matched without regard to case or surrounding spaces:
 |                  |          | payment goes to the oldest debts first (CG 6.1)                            |
 
 Importing is idempotent: a transaction id already recorded is skipped and counted, so a statement can be
-imported again after fixing the lines that failed. A line with an error is reported with its line number and
-the reason, and does not stop the others.
+imported again after fixing the lines that failed. Every line is checked and every line with an error is
+reported with its line number and the reason. By default a statement is all or nothing: with any bad line
+nothing is recorded, so staff fix the file and import it whole, and never have to work out which half of it
+went in; `partial=True` records the good lines and leaves out the bad ones.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
 from accounts.models import Customer
 from accounts.validators import compact_codice_fiscale
-from billing.models import Invoice, Payment
+from billing.models import ZERO, Credit, Invoice, Payment
 from billing.services import record_payment
 
 REQUIRED_COLUMNS = ("transaction_id", "date", "amount", "method", "customer")
@@ -76,11 +80,31 @@ class LineError:
         return f"line {self.line}{ident}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class LineResult:
+    """What became of one line, for the per-line report staff read after an upload."""
+
+    IMPORTED, DUPLICATE, ERROR = "imported", "duplicate", "error"
+
+    line: int
+    transaction_id: str
+    outcome: str
+    detail: str  # the bills paid, or why the line was left out
+    amount: Decimal | None = None
+
+
 @dataclass
 class ImportResult:
-    imported: list[Payment] = field(default_factory=list)
+    imported: list[Payment] = field(default_factory=list)  # recorded, or that would be (see `recorded`)
     duplicates: list[str] = field(default_factory=list)  # transaction ids already recorded
     errors: list[LineError] = field(default_factory=list)
+    lines: list[LineResult] = field(default_factory=list)
+    recorded: bool = True  # False: a dry run, or a file with bad lines imported all or nothing
+
+    @property
+    def refused(self) -> bool:
+        """Nothing was recorded because some lines are wrong (all or nothing)."""
+        return not self.recorded and bool(self.errors)
 
     @property
     def imported_total(self) -> Decimal:
@@ -95,30 +119,68 @@ class _Duplicate(Exception):
     """This transaction is already recorded."""
 
 
-def import_statement(path: str | Path, *, today: date, dry_run: bool = False) -> ImportResult:
-    """Record every valid line of the statement at `path`; `dry_run` checks every line and records nothing."""
-    rows = _read_rows(Path(path))
+def import_statement(
+    path: str | Path, *, today: date, dry_run: bool = False, partial: bool = False, by=None
+) -> ImportResult:
+    """Record the statement at `path`: every line, or with any bad line none (unless `partial`: the good
+    ones); `dry_run` checks every line and records nothing."""
+    return _import_rows(
+        _read_rows(_read_file(Path(path)), str(path)), today=today, dry_run=dry_run, partial=partial, by=by
+    )
+
+
+def import_upload(raw: bytes, *, name: str, today: date, partial: bool = False, by=None) -> ImportResult:
+    """The same for a statement uploaded in admin (its bytes); StatementError when it cannot be read."""
+    return _import_rows(_read_rows(raw, name), today=today, partial=partial, by=by)
+
+
+def _import_rows(
+    rows: list[tuple[int, dict]], *, today: date, dry_run: bool = False, partial: bool = False, by=None
+) -> ImportResult:
     result = ImportResult()
-    # Each line commits on its own (a long statement never holds the invoices' row locks for long); a dry
-    # run wraps them all in one transaction rolled back at the end.
-    with transaction.atomic() if dry_run else nullcontext():
+    # All or nothing (and a dry run): every line in one transaction, rolled back at the end when a line is
+    # wrong; it holds the invoices' row locks until then, which for a day's statement is seconds. Partial:
+    # each line commits on its own.
+    with transaction.atomic() if dry_run or not partial else nullcontext():
         for line_number, row in rows:
             transaction_id = (row.get("transaction_id") or "").strip()
             try:
                 with transaction.atomic():  # a savepoint: a failing line leaves nothing behind
-                    payment = _import_row(row, transaction_id=transaction_id, today=today)
+                    payment = _import_row(row, transaction_id=transaction_id, today=today, by=by)
             except _Duplicate:
                 result.duplicates.append(transaction_id)
+                result.lines.append(
+                    LineResult(line_number, transaction_id, LineResult.DUPLICATE, "already imported")
+                )
             except _LineProblem as problem:
                 result.errors.append(LineError(line_number, transaction_id, str(problem)))
+                result.lines.append(LineResult(line_number, transaction_id, LineResult.ERROR, str(problem)))
             else:
                 result.imported.append(payment)
-        if dry_run:
+                result.lines.append(
+                    LineResult(
+                        line_number,
+                        transaction_id,
+                        LineResult.IMPORTED,
+                        _allocations(payment),
+                        payment.amount,
+                    )
+                )
+        if dry_run or (result.errors and not partial):
             transaction.set_rollback(True)
+            result.recorded = False
     return result
 
 
-def _import_row(row: dict, *, transaction_id: str, today: date) -> Payment:
+def _allocations(payment: Payment) -> str:
+    paid = [
+        f"{allocation.invoice.number} {format_euro(allocation.amount)}"
+        for allocation in payment.allocations.select_related("invoice").order_by("id")
+    ]
+    return ", ".join(paid) or "no open bill: a credit for the next ones"
+
+
+def _import_row(row: dict, *, transaction_id: str, today: date, by=None) -> Payment:
     if not transaction_id:
         raise _LineProblem("transaction id missing")
     if Payment.objects.filter(transaction_id=transaction_id).exists():
@@ -138,6 +200,7 @@ def _import_row(row: dict, *, transaction_id: str, today: date) -> Payment:
             method=method,
             invoice=invoice,
             transaction_id=transaction_id,
+            by=by,
         )
     except IntegrityError:
         # The same transaction recorded meanwhile by another import: it is a duplicate, not an error.
@@ -156,15 +219,18 @@ def format_euro(amount: Decimal) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _read_rows(path: Path) -> list[tuple[int, dict]]:
+def _read_file(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise StatementError(f"file not found: {path}") from None
     except IsADirectoryError:
         raise StatementError(f"a folder, not a file: {path}") from None
     except OSError as error:
         raise StatementError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _read_rows(raw: bytes, path: str) -> list[tuple[int, dict]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -256,3 +322,29 @@ def find_invoice(value: str, customer: Customer) -> Invoice | None:
     if invoice.kind != Invoice.Kind.INVOICE:
         raise _LineProblem(f"{number} is a credit note, not an invoice to pay")
     return invoice
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What paid no bill, for staff to match (services.match_payment)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def unmatched_payments() -> QuerySet[Payment]:
+    """Payments with a part that paid no bill (it became an overpayment credit still to use), oldest first,
+    each with `unmatched`: that part, for staff to match to a bill (services.match_payment)."""
+    left = Credit.objects.filter(
+        source_key=Concat(Value("overpayment:"), Cast(OuterRef("pk"), output_field=CharField()))
+    ).values("remaining")[:1]
+    return (
+        Payment.objects.annotate(unmatched=Subquery(left))
+        .filter(unmatched__gt=ZERO)
+        .select_related("customer")
+        .order_by("received_on", "id")
+    )
+
+
+def open_invoices_of(customer: Customer) -> QuerySet[Invoice]:
+    """The customer's bills with something still to pay, oldest due first."""
+    return Invoice.objects.filter(
+        customer=customer, kind=Invoice.Kind.INVOICE, status__in=Invoice.OPEN_STATUSES
+    ).order_by("due_on", "sequence")

@@ -98,13 +98,14 @@ def store_invoice_pdf(invoice: Invoice, *, force: bool = False) -> Invoice:
 
 
 def _post_paper_copy(invoice: Invoice, data: bytes) -> None:
-    """The paper bill: the PDF as rendered at issue, in the letters to post (admin "Lettere da spedire").
-    Once per invoice, however often the PDF is stored: the dedupe key names the invoice."""
+    """The paper bill: the PDF as rendered at issue, in the letters to post (admin "Lettere da spedire"), by
+    ordinary post: no legal term counts from its posting, so it needs no raccomandata. Once per invoice,
+    however often the PDF is stored: the dedupe key names the invoice."""
     notify(
         customer=invoice.customer,
         template_key="paper_bill",
         context={"invoice": invoice},
-        channels=[Delivery.Channel.LETTER],
+        channels=[Delivery.Channel.POST],
         dedupe_key=f"billing.paper_bill:{invoice.pk}",
         document=data,
         document_name=invoice_file_name(invoice),
@@ -143,6 +144,8 @@ def invoice_context(invoice: Invoice) -> dict[str, Any]:
         "recipient_address": [street, town] if town else [street],
         "document_date": invoice.issued_on,
         "corrected": invoice.corrects,
+        # A note that cancels its invoice says so; a partial one says by how much it reduces it.
+        "cancels_corrected": is_credit_note and invoice.corrects.status == Invoice.Status.CANCELLED,
         # A credit note shows what it credits; an invoice covered by credits shows 0.
         "amount_due": abs(invoice.total) if is_credit_note else max(invoice.total, Decimal("0.00")),
         "paid_by_direct_debit": paid_by_direct_debit,

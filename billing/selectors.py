@@ -76,6 +76,7 @@ LIST_FIELDS = (
     "due_on",
     "total",
     "amount_paid",
+    "amount_credited",
     "pdf",
 )
 
@@ -251,7 +252,7 @@ def balance_of(customer: Customer | None, *, today: date) -> Balance | None:
     open_invoices = list(
         Invoice.objects.filter(
             customer=customer, kind=Invoice.Kind.INVOICE, status__in=Invoice.OPEN_STATUSES
-        ).only("kind", "status", "due_on", "total", "amount_paid")
+        ).only("kind", "status", "due_on", "total", "amount_paid", "amount_credited")
     )
     open_invoices = [invoice for invoice in open_invoices if invoice.outstanding > ZERO]
     upcoming = [invoice.due_on for invoice in open_invoices if invoice.due_on and invoice.due_on >= today]
@@ -415,3 +416,14 @@ def available_credits(customer: Customer | None) -> list[Credit]:
 
 def credits_total(credits: list[Credit]) -> Decimal:
     return sum((credit.remaining for credit in credits), ZERO)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Staff
+# ---------------------------------------------------------------------------------------------------------
+
+
+def rejected_einvoices() -> QuerySet[EInvoice]:
+    """Electronic invoices the SdI rejected and nobody has sent again yet: billing officers correct and resend
+    them (transmission.resend), the 12-day limit still running."""
+    return EInvoice.objects.filter(status=EInvoice.Status.REJECTED)

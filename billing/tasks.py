@@ -17,11 +17,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from billing import instalments
 from billing.dunning import letters, notices  # noqa: F401  (letters: registers the letter handlers)
 from billing.dunning.lifecycle import Operation, condition
 from billing.einvoice import transmission
 from billing.generation import generate_invoices
-from billing.models import DefaultNotice, EInvoice, Invoice, OnlinePayment
+from billing.models import DefaultNotice, EInvoice, Instalment, Invoice, OnlinePayment
 from billing.online import services as online_services
 from portal import deadlines
 from portal.lib.dates import add_months, first_of_month, rome_date
@@ -59,6 +60,17 @@ def generate_invoices_task(period: str | None = None, issued_on: str | None = No
     today = date.fromisoformat(issued_on) if issued_on else rome_date(timezone.now())
     report = generate_invoices(period=period or add_months(first_of_month(today), -1), issued_on=today)
     return report.as_dict()
+
+
+# A month's run outlasts the default limits (one contract a few tenths of a second, thousands of them); its
+# own queue keeps it from delaying the sweeps and the PDFs. Redelivered while it runs, it finds the job
+# claimed (billing/jobs.py).
+@shared_task(queue="billing", time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60)
+def run_billing_job(job_id: int) -> None:
+    """The invoice run a billing officer confirmed in admin (billing.jobs.start_invoice_run)."""
+    from billing import jobs  # billing.jobs queues this task
+
+    jobs.run_job(job_id)
 
 
 @shared_task(acks_late=True)
@@ -158,6 +170,20 @@ def _render_missing_pdf(invoice, ctx):
     from billing.pdf import store_invoice_pdf  # here: web processes never load WeasyPrint
 
     store_invoice_pdf(invoice)
+
+
+INSTALMENTS = deadlines.register(
+    deadlines.Sweep(
+        name="billing.instalments",
+        description=(
+            "Rate delle rateizzazioni alla fine della tolleranza: pagate, oppure il piano decade e le bollette "
+            "tornano nella procedura di morosità (il cliente è avvisato)"
+        ),
+        pending=lambda: Instalment.objects.filter(status=Instalment.Status.PENDING),
+        due_field="check_on",  # served by the partial index instalment_due
+        act=lambda instalment, ctx: instalments.check_instalment(instalment, today=ctx.today),
+    )
+)
 
 
 MISSING_PDFS = deadlines.register(

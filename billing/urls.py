@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/", views.invoice_detail, name="invoice"),
     path("<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("<int:pk>/xml/", views.invoice_xml, name="invoice_xml"),
+    path("<int:pk>/rateizzazione/", views.instalment_request, name="instalment_request"),
 ]

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from payments import RedirectNeeded
 
-from billing import selectors
+from billing import instalments, selectors
 from billing.einvoice import EInvoiceError
-from billing.forms import PayOnlineForm, YearFilterForm, ZipSelectionForm
+from billing.forms import InstalmentRequestForm, PayOnlineForm, YearFilterForm, ZipSelectionForm
 from billing.online import services as online_services
 from contracts.selectors import customer_of
 from portal.lib import dates
@@ -72,8 +72,48 @@ def invoice_detail(request, pk):
         selectors.invoices_of(_customer(request)).select_related("corrects", "contract", "einvoice"), pk=pk
     )
     day = dates.today()
-    context = {"invoice": invoice, "today": day, **selectors.invoice_page_data(invoice, today=day)}
+    context = {
+        "invoice": invoice,
+        "today": day,
+        **selectors.invoice_page_data(invoice, today=day),
+        "instalment_plan": instalments.bill_page_data(invoice, today=day),
+    }
+    if context["instalment_plan"].suspends_dunning:
+        context["next_steps"] = None  # no notice or suspension while the plan runs: the plan says what is due
     return render(request, "billing/invoice_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def instalment_request(request, pk):
+    """"Richiedi rateizzazione" from an overdue bill: choose the number of instalments, see the schedule
+    ("Vedi le rate"), then confirm. A bill a plan cannot cover now gets the reason, and no form."""
+    customer = _customer(request)
+    invoice = get_object_or_404(selectors.invoices_of(customer), pk=pk)
+    day = dates.today()
+    offer = instalments.offer(customer, today=day)
+    unavailable = offer.unavailable or (
+        "" if invoice in offer.invoices else _("Questa bolletta non è scaduta: non si può rateizzare.")
+    )
+    form = InstalmentRequestForm(request.POST or None, counts=offer.counts)
+    rows = None
+    if request.method == "POST" and not unavailable and form.is_valid():
+        count = form.cleaned_data["instalment_count"]
+        if "conferma" not in request.POST:
+            rows = offer.schedule(count)
+        else:
+            try:
+                instalments.request_plan(customer=customer, instalment_count=count, today=day)
+            except ValidationError as error:
+                form.add_error(None, error)  # on the count when the service names it, else on top
+            else:
+                messages.success(
+                    request,
+                    _("Richiesta di rateizzazione inviata: ti scriviamo appena l'abbiamo valutata."),
+                )
+                return redirect("billing:invoice", invoice.pk)
+    context = {"invoice": invoice, "offer": offer, "unavailable": unavailable, "form": form, "rows": rows}
+    return render(request, "billing/instalment_request.html", context)
 
 
 @login_required

@@ -10,6 +10,7 @@ from accounts.models import Customer
 from billing.models import Credit, Invoice
 from contracts.models import Contract, Service
 from portal.deadlines import pending_index
+from portal.lib import dates
 from portal.models import YearCounter
 
 
@@ -49,6 +50,9 @@ class Complaint(models.Model):
         RECEIVED = "received", _("Ricevuto")
         IN_PROGRESS = "in_progress", _("In lavorazione")
         WAITING_CUSTOMER = "waiting_customer", _("In attesa di tue informazioni")
+        # The reply letter is written and waits in the letters to post: the case is no longer worked, but it
+        # is not answered until staff record the posting date (services.send_reply).
+        REPLY_TO_POST = "reply_to_post", _("Risposta da spedire per posta")
         ANSWERED = "answered", _("Risposto")
         CLOSED = "closed", _("Chiuso")
 
@@ -79,10 +83,20 @@ class Complaint(models.Model):
         verbose_name=_("cliente"),
     )
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("contratto"),
     )
     service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("fornitura"),
     )
     invoice = models.ForeignKey(
         Invoice,
@@ -198,9 +212,13 @@ class ComplaintEvent(models.Model):
         MESSAGE_FROM_CUSTOMER = "message_from_customer", _("Messaggio del cliente")
         INFORMATION_REQUESTED = "information_requested", _("Richiesta di informazioni al cliente")
         RECLASSIFIED = "reclassified", _("Riclassificato")
+        INVOICE_LINKED = "invoice_linked", _("Bolletta contestata collegata")
+        DUNNING_BLOCKED = "dunning_blocked", _("Solleciti della bolletta bloccati")
+        DUNNING_UNBLOCKED = "dunning_unblocked", _("Blocco dei solleciti tolto")
         STATUS_REPORT = "status_report", _("Resoconto sullo stato richiesto")
         REMINDER = "reminder", _("Promemoria")
         OVERDUE = "overdue", _("Scaduto il termine di risposta")
+        REPLY_TO_POST = "reply_to_post", _("Risposta nelle lettere da spedire")
         REPLIED = "replied", _("Risposta motivata inviata")
         INDEMNITY = "indemnity", _("Indennizzo automatico")
         UNSATISFACTORY = "unsatisfactory", _("Risposta segnalata come non soddisfacente")
@@ -214,9 +232,12 @@ class ComplaintEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    at = models.DateTimeField(auto_now_add=True)
+    # The portal's clock (the demo's after time travel in development), so the history reads as the letters.
+    at = models.DateTimeField(default=dates.now, editable=False)
 
     class Meta:
+        verbose_name = _("evento del caso")
+        verbose_name_plural = _("eventi del caso")
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -243,5 +264,99 @@ class ComplaintAttachment(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("allegato del caso")
+        verbose_name_plural = _("allegati del caso")
+
     def __str__(self):
         return self.original_name
+
+
+class ReplyTemplate(models.Model):
+    """A starting text for the reasoned reply, kept by supervisors in admin (complaints.reply_templates
+    picks, section by section, the most specific active template that applies to the case).
+
+    A blank kind, sector, topic or outcome means "any"; a blank section leaves it to a more general template.
+    The rights section's conciliation and contacts, the payment reminder and the indemnity are not here: the
+    portal generates them from the regulation, so no template can drop or alter them."""
+
+    class Sector(models.TextChoices):
+        ENERGY = "energy", _("Luce e gas")
+        COMMUNICATIONS = "communications", _("Internet e mobile")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Fondato: accolto")
+        PARTLY_UPHELD = "partly_upheld", _("In parte fondato")
+        REJECTED = "rejected", _("Non fondato: respinto")
+
+    name = models.CharField(_("nome"), max_length=120, unique=True)
+    kind = models.CharField(
+        _("tipo di richiesta"),
+        max_length=30,
+        choices=Complaint.Kind.choices,
+        blank=True,
+        help_text=_("Vuoto: tutti."),
+    )
+    sector = models.CharField(
+        _("servizi"), max_length=20, choices=Sector.choices, blank=True, help_text=_("Vuoto: tutti.")
+    )
+    topic = models.CharField(
+        _("argomento"),
+        max_length=30,
+        choices=Complaint.Topic.choices,
+        blank=True,
+        help_text=_("Vuoto: tutti."),
+    )
+    outcome = models.CharField(
+        _("esito"),
+        max_length=20,
+        choices=Outcome.choices,
+        blank=True,
+        help_text=_("Vuoto: qualsiasi esito, compresa la bozza neutra che si apre con il caso."),
+    )
+    complaint_text = models.TextField(_("Il Suo reclamo"), blank=True)
+    checks_text = models.TextField(_("Le nostre verifiche"), blank=True)
+    conclusions_text = models.TextField(_("Le nostre conclusioni"), blank=True)
+    rights_intro = models.TextField(
+        _("I Suoi diritti: apertura"),
+        blank=True,
+        help_text=_(
+            "Facoltativa, prima del testo sui diritti. Conciliazione e contatti li aggiunge sempre il portale."
+        ),
+    )
+    active = models.BooleanField(_("in uso"), default=True)
+    updated_at = models.DateTimeField(_("modificato il"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("modello di risposta")
+        verbose_name_plural = _("modelli di risposta")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReplySnippet(models.Model):
+    """A short paragraph staff add to a reply section with one click (e.g. how to read a meter)."""
+
+    class Section(models.TextChoices):
+        COMPLAINT = "reply_complaint", _("Il Suo reclamo")
+        CHECKS = "reply_checks", _("Le nostre verifiche")
+        CONCLUSIONS = "reply_conclusions", _("Le nostre conclusioni")
+        RIGHTS = "reply_rights", _("I Suoi diritti")
+
+    title = models.CharField(_("titolo"), max_length=120, unique=True)
+    section = models.CharField(
+        _("sezione"), max_length=20, choices=Section.choices, default=Section.CONCLUSIONS
+    )
+    text = models.TextField(_("testo"))
+    active = models.BooleanField(_("in uso"), default=True)
+    updated_at = models.DateTimeField(_("modificato il"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("paragrafo pronto")
+        verbose_name_plural = _("paragrafi pronti")
+        ordering = ["section", "title"]
+
+    def __str__(self):
+        return self.title

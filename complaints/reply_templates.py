@@ -1,11 +1,14 @@
 """Drafts of the reasoned reply, in the four sections ARERA asks for, in plain Italian.
 
 "Il Suo reclamo", "Le nostre verifiche" (with the documents checked), "Le nostre conclusioni", "I Suoi
-diritti" (contacts and conciliation). The draft is chosen by the case's kind and ARERA topic and filled in
-with its data; staff complete it in admin, where every "[da completare: …]" must be replaced before the
-reply can be sent. The automatic indemnity is not part of the draft: the reply letter adds its paragraph
-from the amount computed when the reply is sent (a draft written on day 28 and sent on day 32 would be
-wrong).
+diritti" (contacts and conciliation). The starting texts are the supervisors' (complaints.models.ReplyTemplate,
+in admin; the defaults are in complaints.default_reply_templates): each section comes from the most
+specific template for the case's kind, services, ARERA topic and the outcome staff choose, filled in with
+the case's data; staff complete it in admin, where every "[da completare: …]" must be replaced before the
+reply can be sent. What the regulation dictates is generated here, never taken from a template: the
+conciliation and contacts of "I Suoi diritti" and the reminder that a billing complaint does not suspend
+payment. The automatic indemnity is not part of the draft either: the reply letter adds its paragraph from
+the amount computed when the reply is sent (a draft written on day 28 and sent on day 32 would be wrong).
 
 The drafts are in Italian whatever the customer's language: the reply is staff's own text, like a letter
 typed by hand.
@@ -13,28 +16,25 @@ typed by hand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils.text import Truncator
 
 from complaints import deadlines, selectors
-from complaints.models import Complaint
+from complaints.models import Complaint, ReplySnippet, ReplyTemplate
 from portal.lib import formatting
 
 PLACEHOLDER = "[da completare"
 
 # What the reply can conclude; the first is the neutral draft shown when staff open a case.
 OPEN = ""
-UPHELD = "upheld"
-REJECTED = "rejected"
-PARTLY_UPHELD = "partly_upheld"
-OUTCOMES = [
-    (OPEN, "Da decidere (bozza neutra)"),
-    (UPHELD, "Fondato: accolto"),
-    (PARTLY_UPHELD, "In parte fondato"),
-    (REJECTED, "Non fondato: respinto"),
-]
+UPHELD = ReplyTemplate.Outcome.UPHELD
+REJECTED = ReplyTemplate.Outcome.REJECTED
+PARTLY_UPHELD = ReplyTemplate.Outcome.PARTLY_UPHELD
+OUTCOMES = [(OPEN, "Da decidere (bozza neutra)"), *ReplyTemplate.Outcome.choices]
 
 SECTION_FIELDS = {
     "reply_complaint": "Il Suo reclamo",
@@ -63,60 +63,28 @@ _TOPIC_ABOUT = {
     Complaint.Topic.OTHER: "la Sua fornitura",
 }
 
-# The documents staff check for each topic; the reply lists them (TIQV: "con i documenti verificati").
-_TOPIC_DOCUMENTS = {
-    Complaint.Topic.CONTRACTS: [
-        "il contratto{contract} con le condizioni generali ed economiche che ha sottoscritto",
-        "la proposta di contratto e la registrazione della Sua accettazione",
-        "le comunicazioni che Le abbiamo inviato",
-    ],
-    Complaint.Topic.DEFAULT: [
-        "le bollette scadute e i pagamenti registrati a Suo nome",
-        "la comunicazione di costituzione in mora e la prova della sua consegna",
-        "le richieste di riduzione di potenza o di sospensione inviate al distributore",
-    ],
-    Complaint.Topic.MARKET: [
-        "la richiesta di attivazione o di cambio fornitore e le sue date",
-        "le comunicazioni scambiate con il distributore locale",
-    ],
-    Complaint.Topic.BILLING: [
-        "{invoice}",
-        "le letture (reali e stimate) e i consumi fatturati",
-        "le condizioni economiche della Sua offerta",
-        "i pagamenti registrati a Suo nome",
-    ],
-    Complaint.Topic.METERING: [
-        "le letture trasmesse dal distributore locale e le Sue autoletture",
-        "lo storico dei consumi degli ultimi 12 mesi",
-    ],
-    Complaint.Topic.CONNECTIONS: [
-        "le pratiche inoltrate al distributore locale e le sue risposte",
-    ],
-    Complaint.Topic.SOCIAL_BONUS: [
-        "le informazioni del Sistema Informativo Integrato sul riconoscimento del bonus",
-        "gli importi del bonus accreditati nelle bollette",
-    ],
-    Complaint.Topic.COMMERCIAL_QUALITY: [
-        "lo storico delle Sue richieste e delle nostre risposte, con le loro date",
-    ],
-    Complaint.Topic.OTHER: [
-        "i dati della Sua fornitura e lo storico delle Sue richieste",
-    ],
-}
-_TELECOM_DOCUMENTS = {
-    Complaint.Topic.BILLING: [
-        "{invoice}",
-        "il dettaglio del traffico e i canoni addebitati",
-        "le condizioni economiche della Sua offerta",
-    ],
-    Complaint.Topic.CONNECTIONS: [
-        "le verifiche tecniche sulla linea e i guasti segnalati",
-        "le pratiche aperte con l'operatore di rete",
-    ],
-}
-
 _BILLING_TOPICS = (Complaint.Topic.BILLING, Complaint.Topic.METERING, Complaint.Topic.DEFAULT)
 _RECTIFICATION_KINDS = (Complaint.Kind.BILLING_RECTIFICATION, Complaint.Kind.DOUBLE_BILLING)
+
+# What a template's text can say about the case, written {name}; the admin refuses any other name.
+FIELDS = {
+    "codice": "il codice del caso (R-2026-000123)",
+    "ricevuto": "«il 02/12/2026», con la data di invio se diversa",
+    "richiesta": "«il Suo reclamo scritto», «la Sua richiesta scritta di informazioni»…",
+    "argomento": "«gli importi che Le abbiamo fatturato», secondo l'argomento",
+    "fornitura": "« per la fornitura … in …» (vuoto se la fornitura non è nota)",
+    "estratto": "le prime 45 parole del reclamo",
+    "contratto": "«il contratto n. …» (o «il contratto»)",
+    "bolletta": "«la bolletta n. … del … che ha contestato» (o «le bollette del periodo che ha contestato»)",
+}
+_FIELD = re.compile(r"\{(\w*)\}")
+
+_TEXTS = {
+    "reply_complaint": "complaint_text",
+    "reply_checks": "checks_text",
+    "reply_conclusions": "conclusions_text",
+    "reply_rights": "rights_intro",
+}
 
 
 @dataclass(frozen=True)
@@ -135,6 +103,11 @@ class ReplyDraft:
         }
 
 
+def unknown_fields(text: str) -> list[str]:
+    """The {names} in a template's text that no case can fill."""
+    return sorted({name for name in _FIELD.findall(text) if name not in FIELDS})
+
+
 def _invoice_wording(complaint: Complaint) -> str:
     invoice = complaint.invoice
     if invoice is not None and invoice.number:
@@ -143,7 +116,7 @@ def _invoice_wording(complaint: Complaint) -> str:
     return "le bollette del periodo che ha contestato"
 
 
-def draft_complaint(complaint: Complaint) -> str:
+def fields_of(complaint: Complaint) -> dict[str, str]:
     supply = ""
     if complaint.service is not None and complaint.service.identifier:
         supply = f" per la fornitura {complaint.service}"
@@ -153,71 +126,87 @@ def draft_complaint(complaint: Complaint) -> str:
         supply = f" per la fornitura {complaint.supply_reference}"
     received = formatting.day(complaint.received_on)
     sent = formatting.day(complaint.sent_on)
-    when = f"il {received}" if received == sent else f"il {received} (data di invio: {sent})"
-    excerpt = Truncator(" ".join(complaint.description.split())).words(45)
-    return (
-        f"Abbiamo ricevuto {when} {_KIND_NOUN[complaint.kind]} (codice {complaint.code}), che riguarda "
-        f"{_TOPIC_ABOUT[complaint.topic]}{supply}.\n\n"
-        f"Ci ha scritto: «{excerpt}»\n\n"
-        f"{PLACEHOLDER}: riassuma in una o due frasi che cosa chiede il cliente]"
+    contract = "il contratto"
+    if complaint.contract is not None:
+        contract += f" n. {complaint.contract.number}"
+    return {
+        "codice": complaint.code,
+        "ricevuto": f"il {received}" if received == sent else f"il {received} (data di invio: {sent})",
+        "richiesta": _KIND_NOUN[complaint.kind],
+        "argomento": _TOPIC_ABOUT[complaint.topic],
+        "fornitura": supply,
+        "estratto": Truncator(" ".join(complaint.description.split())).words(45),
+        "contratto": contract,
+        "bolletta": _invoice_wording(complaint),
+    }
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return _FIELD.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def templates_for(complaint: Complaint, outcome: str = OPEN) -> list[ReplyTemplate]:
+    """The active templates that apply to the case and outcome, the most specific first: more conditions
+    set, then kind, outcome, services and topic in that order of weight. A blank outcome is any outcome,
+    and the only one the neutral draft uses."""
+    sector = (
+        ReplyTemplate.Sector.COMMUNICATIONS
+        if selectors.is_communications_case(complaint)
+        else ReplyTemplate.Sector.ENERGY
+    )
+    templates = ReplyTemplate.objects.filter(
+        Q(kind="") | Q(kind=complaint.kind),
+        Q(sector="") | Q(sector=sector),
+        Q(topic="") | Q(topic=complaint.topic),
+        Q(outcome="") | Q(outcome=outcome),
+        active=True,
+    )
+
+    def specificity(template):
+        conditions = [
+            bool(template.kind),
+            bool(template.outcome),
+            bool(template.sector),
+            bool(template.topic),
+        ]
+        return (sum(conditions), *conditions)
+
+    return sorted(templates, key=lambda template: (specificity(template), template.name), reverse=True)
+
+
+def draft(complaint: Complaint, outcome: str = OPEN, template: ReplyTemplate | None = None) -> ReplyDraft:
+    """The four sections for this case, ready for staff to complete: each section from `template` when
+    given and written there, else from the most specific template that has it; then the generated parts."""
+    candidates = templates_for(complaint, outcome)
+    if template is not None:
+        candidates.insert(0, template)
+    values = fields_of(complaint)
+    texts = {}
+    for section, attribute in _TEXTS.items():
+        text = next((getattr(t, attribute) for t in candidates if getattr(t, attribute).strip()), "")
+        texts[section] = _fill(text, values).strip()
+    return ReplyDraft(
+        complaint=texts["reply_complaint"],
+        checks=texts["reply_checks"],
+        conclusions=_with_payment_reminder(texts["reply_conclusions"], complaint, outcome),
+        rights="\n\n".join(part for part in (texts["reply_rights"], rights_text(complaint)) if part),
     )
 
 
-def draft_checks(complaint: Complaint) -> str:
-    table = _TELECOM_DOCUMENTS if selectors.is_communications_case(complaint) else {}
-    documents = table.get(complaint.topic) or _TOPIC_DOCUMENTS[complaint.topic]
-    contract = f" n. {complaint.contract.number}" if complaint.contract is not None else ""
-    lines = [
-        "- " + document.format(contract=contract, invoice=_invoice_wording(complaint))
-        for document in documents
-    ]
-    return (
-        "Per rispondere abbiamo esaminato questi documenti:\n"
-        + "\n".join(lines)
-        + f"\n\n{PLACEHOLDER}: che cosa è emerso dalle verifiche, con date e importi]"
+def _with_payment_reminder(text: str, complaint: Complaint, outcome: str) -> str:
+    # A billing case not upheld in full: the customer must still pay the bill (CG art. 8.2).
+    billing = complaint.kind in _RECTIFICATION_KINDS or complaint.topic in _BILLING_TOPICS
+    if not billing or outcome == UPHELD:
+        return text
+    reminder = (
+        "Le ricordiamo che il reclamo non sospende l'obbligo di pagare la bolletta contestata "
+        "(art. 8.2 delle Condizioni Generali di Contratto)."
     )
+    return f"{text}\n\n{reminder}" if text else reminder
 
 
-def draft_conclusions(complaint: Complaint, outcome: str = OPEN) -> str:
-    rectification = complaint.kind in _RECTIFICATION_KINDS
-    billing = rectification or complaint.topic in _BILLING_TOPICS
-    if complaint.kind == Complaint.Kind.INFORMATION_REQUEST:
-        text = f"Ecco le informazioni che ci ha chiesto: {PLACEHOLDER}: le informazioni, in parole semplici]"
-    elif outcome == UPHELD and rectification:
-        text = (
-            f"Le verifiche confermano quanto ci ha segnalato: {_invoice_wording(complaint)} sarà rettificata "
-            f"con una nota di credito di {PLACEHOLDER}: importo] €, che troverà nella prossima bolletta. "
-            "Se ha già pagato, l'importo Le sarà accreditato o, se lo preferisce, rimborsato."
-        )
-    elif outcome == UPHELD:
-        text = (
-            "Le verifiche confermano quanto ci ha segnalato e ci scusiamo per il disagio. "
-            f"Per questo {PLACEHOLDER}: che cosa faremo e entro quando]"
-        )
-    elif outcome == PARTLY_UPHELD:
-        text = (
-            "Le verifiche confermano solo in parte quanto ci ha segnalato. "
-            f"{PLACEHOLDER}: che cosa accogliamo, che cosa no e perché; che cosa faremo e entro quando]"
-        )
-    elif outcome == REJECTED:
-        text = (
-            "Dalle verifiche non sono emersi errori da parte nostra, per i motivi spiegati sopra: per questo "
-            f"non possiamo accogliere la Sua richiesta. {PLACEHOLDER}: la spiegazione in parole semplici]"
-        )
-    else:
-        text = (
-            f"{PLACEHOLDER}: l'esito (fondato, in parte fondato o non fondato), che cosa faremo e "
-            "entro quando]"
-        )
-    if billing and outcome != UPHELD:
-        text += (
-            "\n\nLe ricordiamo che il reclamo non sospende l'obbligo di pagare la bolletta contestata "
-            "(art. 8.2 delle Condizioni Generali di Contratto)."
-        )
-    return text
-
-
-def draft_rights(complaint: Complaint) -> str:
+def rights_text(complaint: Complaint) -> str:
+    """Conciliation and contacts: from the regulation and the supplier's identity, never from a template."""
     supplier = settings.SUPPLIER
     if selectors.is_communications_case(complaint):
         conciliation = (
@@ -244,16 +233,6 @@ def draft_rights(complaint: Complaint) -> str:
     return f"{conciliation}\n\n{contacts}"
 
 
-def draft(complaint: Complaint, outcome: str = OPEN) -> ReplyDraft:
-    """The four sections for this case, ready for staff to complete."""
-    return ReplyDraft(
-        complaint=draft_complaint(complaint),
-        checks=draft_checks(complaint),
-        conclusions=draft_conclusions(complaint, outcome),
-        rights=draft_rights(complaint),
-    )
-
-
 def unfinished_sections_of(complaint: Complaint) -> list[str]:
     """The headings of the case's reply sections still to complete."""
     return unfinished_sections({name: getattr(complaint, name) for name in SECTION_FIELDS})
@@ -266,3 +245,12 @@ def unfinished_sections(values: dict[str, str]) -> list[str]:
         for field, heading in SECTION_FIELDS.items()
         if not (values.get(field) or "").strip() or PLACEHOLDER in (values.get(field) or "")
     ]
+
+
+def snippets_for(complaint: Complaint) -> list[ReplySnippet]:
+    """The active snippets, by section, with the case's data filled in (`text`), ready to add to a reply."""
+    values = fields_of(complaint)
+    snippets = list(ReplySnippet.objects.filter(active=True))
+    for snippet in snippets:
+        snippet.text = _fill(snippet.text, values)
+    return snippets

@@ -2,10 +2,9 @@
 clienti", published by the supplier): no login, one year at a time."""
 
 from django.shortcuts import render
-from django.utils import timezone
 
 from complaints import reporting
-from portal.lib.dates import rome_date
+from portal.lib import dates
 
 
 def parse_year(value, years: list[int], *, default: int) -> int:
@@ -18,7 +17,7 @@ def parse_year(value, years: list[int], *, default: int) -> int:
 
 
 def public(request):
-    today = rome_date(timezone.now())
+    today = dates.today()
     years = reporting.available_years(today=today)
     year = parse_year(request.GET.get("anno"), years, default=today.year)
     return render(

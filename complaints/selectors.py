@@ -26,6 +26,7 @@ from complaints import deadlines
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from contracts.models import Contract, Service
 from contracts.selectors import contract_documents, customer_of
+from portal import roles
 from portal.lib.dates import add_days, add_months, days_between
 from portal.notifications.models import Communication
 
@@ -356,6 +357,13 @@ def conciliation_opens_on(complaint: Complaint) -> date:
     return deadlines.conciliation_available_on(complaint.sent_on)
 
 
+def replies_by_post(complaint: Complaint) -> bool:
+    """A sender with neither a customer record nor an e-mail address (a letter or a call from someone who is
+    not a customer): every communication of the case goes by ordinary post to the reply address, and the
+    reply is sent when staff post it."""
+    return complaint.customer_id is None and not complaint.sender_email
+
+
 def is_communications_case(complaint: Complaint) -> bool:
     """Communications services (fibre, mobile): conciliation through Conciliaweb / Co.re.com, not ARERA."""
     if complaint.kind == Complaint.Kind.TELECOM_COMPLAINT:
@@ -385,8 +393,29 @@ def due_soon(complaints: QuerySet[Complaint], *, today: date) -> QuerySet[Compla
     )
 
 
+def due_today(complaints: QuerySet[Complaint], *, today: date) -> QuerySet[Complaint]:
+    """Unanswered, with today as their answer-by date: the reply leaves today or the case is late."""
+    return complaints.filter(answered_on__isnull=True, answer_due_on=today)
+
+
 def answered_late(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
     return complaints.filter(answered_on__gt=F("answer_due_on"))
+
+
+def open_cases(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """Still being worked: received, in progress or waiting for the customer."""
+    return complaints.filter(status__in=Complaint.OPEN_STATUSES)
+
+
+def waiting_for_customer(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """Asked the customer for information and not heard back (the clock keeps running)."""
+    return complaints.filter(status=Complaint.Status.WAITING_CUSTOMER)
+
+
+def queue_opens_on_own_cases(user) -> bool:
+    """Whether the complaint queue opens on the user's own cases: an officer's does; a supervisor's, and that
+    of staff who read cases without being given any, opens on the whole team's."""
+    return user.has_perm("complaints.change_complaint") and not roles.is_supervisor(user)
 
 
 def days_answered_late(complaint: Complaint) -> int:
@@ -431,7 +460,12 @@ def staff_operations(complaint: Complaint) -> list[str]:
     """The operations offered on the case page, by where the case stands."""
     operations = ["reply_preview", "attach"]
     if complaint.is_open:
-        return [*operations, *OPEN_CASE_OPERATIONS]
+        operations = [*operations, *OPEN_CASE_OPERATIONS]
+        if complaint.invoice_id is not None:
+            # Its invoice held out of dunning until the reply, or not: the officer may decide either way.
+            holds = complaint.dunning_blocks.filter(lifted_at__isnull=True).exists()
+            operations.append("lift_dunning" if holds else "block_dunning")
+        return operations
     operations.append("note")
     if complaint.status == Complaint.Status.ANSWERED:
         operations.append("close")

@@ -2,7 +2,9 @@
 
 The legal clock is stored on the case (answer_due_on and the sweep dates derived from it) from the pure
 rules in complaints/deadlines.py, by receipt date. Sending the reasoned reply stops it; a late reply
-computes the automatic indemnity and creates the credit that billing deducts from the next invoice.
+computes the automatic indemnity and creates the credit that billing deducts from the next invoice. A reply
+that goes by post is sent on the posting date staff record on its letter: importing this module registers
+that handler (`_reply_posted`), and every process that records a posting (admin, tasks) imports it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from complaints.models import Complaint, ComplaintAttachment, ComplaintCounter, 
 from contracts.models import Contract, Service
 from portal.lib import formatting
 from portal.lib.dates import add_days
+from portal.notifications import handlers
+from portal.notifications.models import Delivery
 
 REMINDER_DAYS_BEFORE = 5
 
@@ -136,11 +140,7 @@ def file_complaint(
     )
     _set_clock(complaint)
     # Read now, not under the counter's lock: what is left after the code is taken are inserts and row locks.
-    protect_invoice = (
-        invoice is not None
-        and complaint.kind == Complaint.Kind.BILLING_RECTIFICATION
-        and dunning.is_anomalous_for_complaint(invoice=invoice, complaint_received_on=complaint.received_on)
-    )
+    protects = protects_invoice(complaint)
     try:
         with transaction.atomic():
             # The code is taken last, so the year's counter row stays locked only for the inserts left before
@@ -157,9 +157,7 @@ def file_complaint(
     event = _record(complaint, ComplaintEvent.Kind.FILED, by=by, text=complaint.get_channel_display())
     for upload, content_type in checked:
         _store_attachment(complaint, upload, content_type, by=by, event=event)
-    if protect_invoice:
-        # An anomalous invoice under a rectification complaint cannot lead to suspension before the reply.
-        dunning.block_dunning(invoice=invoice, reason=_("Reclamo %(code)s") % {"code": complaint.code})
+    apply_dunning_block(complaint, by=by, protects=protects)
     _queue_acknowledgement(complaint)
     return complaint
 
@@ -189,6 +187,124 @@ def _record(
     return ComplaintEvent.objects.create(
         complaint=complaint, kind=kind, text=text, internal=internal, actor=by
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The anomalous-bill block (ARERA): it follows the case
+# ---------------------------------------------------------------------------------------------------------
+
+
+def protects_invoice(complaint: Complaint) -> bool:
+    """The rule: any complaint about an anomalous invoice — whatever kind the sender chose, only an
+    information request is not one — keeps it from leading to suspension until the reasoned reply
+    (REGULATION.md; the numbers are billing.dunning's)."""
+    return (
+        complaint.invoice is not None
+        and complaint.answered_on is None
+        and complaint.kind != Complaint.Kind.INFORMATION_REQUEST
+        and dunning.is_anomalous_for_complaint(
+            invoice=complaint.invoice, complaint_received_on=complaint.received_on
+        )
+    )
+
+
+def apply_dunning_block(complaint: Complaint, *, by=None, protects: bool | None = None) -> None:
+    """(Re)apply the block for the case as it stands now: at filing, when its invoice is linked or changed,
+    when it is reclassified, and at the reply, which lifts it. Staff's own decisions stand: a block they set
+    holds until the reply or until they lift it; one they lifted is not set again by the rule. `protects`:
+    the rule, when the caller read it already (`protects_invoice`)."""
+    protects = protects_invoice(complaint) if protects is None else protects
+    awaiting_reply = complaint.answered_on is None
+    for block in dunning.active_blocks(complaint=complaint):
+        if not awaiting_reply:
+            dunning.lift_dunning_block(block=block, by=by, by_hand=False)
+        elif block.invoice_id != complaint.invoice_id:
+            dunning.lift_dunning_block(
+                block=block, reason=_("Il reclamo non riguarda più questa bolletta."), by=by, by_hand=False
+            )
+        elif not block.manual and not protects:
+            dunning.lift_dunning_block(
+                block=block,
+                reason=_("La regola non si applica più al caso (%(kind)s).")
+                % {"kind": complaint.get_kind_display()},
+                by=by,
+                by_hand=False,
+            )
+    if (
+        protects
+        and not dunning.active_blocks(complaint=complaint, invoice=complaint.invoice).exists()
+        and not dunning.lifted_by_hand(complaint=complaint, invoice=complaint.invoice)
+    ):
+        dunning.block_dunning(
+            invoice=complaint.invoice,
+            complaint=complaint,
+            reason=_("Bolletta anomala rispetto alla media degli ultimi 12 mesi"),
+            by=by,
+        )
+
+
+@transaction.atomic
+def block_invoice_dunning(*, complaint: Complaint, reason: str, by) -> Complaint:
+    """Staff hold the case's invoice out of dunning until the reply, whatever the rule says: the block names
+    this complaint, and the reason stays on it and in the history."""
+    complaint = _open_case(complaint)
+    if complaint.invoice is None:
+        raise ValidationError(_("Collega prima la bolletta contestata al caso."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indica il motivo del blocco.")})
+    dunning.block_dunning(invoice=complaint.invoice, complaint=complaint, reason=reason, manual=True, by=by)
+    _record(
+        complaint,
+        ComplaintEvent.Kind.DUNNING_BLOCKED,
+        by=by,
+        internal=True,
+        text=f"{complaint.invoice.number}: {reason.strip()}",
+    )
+    return complaint
+
+
+@transaction.atomic
+def lift_invoice_dunning(*, complaint: Complaint, reason: str, by) -> Complaint:
+    """Staff lift the case's block before the reply: a reason is needed, kept on the block and in the
+    history, and the rule does not set it again for this case."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    blocks = list(dunning.active_blocks(complaint=complaint))
+    if not blocks:
+        raise ValidationError(_("Il caso %(code)s non blocca nessuna bolletta.") % {"code": complaint.code})
+    for block in blocks:
+        dunning.lift_dunning_block(block=block, reason=reason, by=by)
+    _record(
+        complaint,
+        ComplaintEvent.Kind.DUNNING_UNBLOCKED,
+        by=by,
+        internal=True,
+        text=", ".join(f"{block.invoice.number}: {reason.strip()}" for block in blocks),
+    )
+    return complaint
+
+
+@transaction.atomic
+def link_invoice(*, complaint: Complaint, invoice, by) -> Complaint:
+    """Link the contested invoice to the case (or change it), then apply the block as at filing."""
+    complaint = _open_case(complaint)
+    if (
+        invoice is not None
+        and complaint.customer_id is not None
+        and invoice.customer_id != complaint.customer_id
+    ):
+        raise ValidationError({"invoice": _("La bolletta non è intestata al cliente del reclamo.")})
+    old = complaint.invoice
+    complaint.invoice = invoice
+    complaint.save(update_fields=["invoice"])
+    _record(
+        complaint,
+        ComplaintEvent.Kind.INVOICE_LINKED,
+        by=by,
+        internal=True,
+        text=f"{old.number if old else '—'} → {invoice.number if invoice else '—'}",
+    )
+    apply_dunning_block(complaint, by=by)
+    return complaint
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -336,6 +452,7 @@ def reclassify(*, complaint: Complaint, kind: str, reason: str, by) -> Complaint
         by=by,
         text=f"{old} → {complaint.get_kind_display()}: {reason}",
     )
+    apply_dunning_block(complaint, by=by)
     return complaint
 
 
@@ -367,12 +484,13 @@ def exclude_indemnity(*, complaint: Complaint, exclusion: str, reason: str, by) 
 
 
 @transaction.atomic
-def restart_reply(*, complaint: Complaint, outcome: str = reply_templates.OPEN) -> Complaint:
-    """Replace the four sections of the reply with the template's draft for `outcome`."""
+def restart_reply(*, complaint: Complaint, outcome: str = reply_templates.OPEN, template=None) -> Complaint:
+    """Replace the four sections of the reply with the templates' draft for `outcome` (`template` first,
+    when staff chose one)."""
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
     if not complaint.is_open:
         raise ValidationError(_("La risposta è già stata inviata."))
-    for name, value in reply_templates.draft(complaint, outcome).as_fields().items():
+    for name, value in reply_templates.draft(complaint, outcome, template).as_fields().items():
         setattr(complaint, name, value)
     complaint.save(update_fields=list(reply_templates.SECTION_FIELDS))
     return complaint
@@ -381,6 +499,10 @@ def restart_reply(*, complaint: Complaint, outcome: str = reply_templates.OPEN) 
 @transaction.atomic
 def send_reply(*, complaint: Complaint, answered_on: date, by, delay_cause: str = "") -> Complaint:
     """Send the reasoned reply: the sending date stops the clock. A late reply creates the indemnity credit.
+
+    A reply that goes by post (selectors.replies_by_post) is sent when it is posted: here its letter goes to
+    the letters to post and the case waits, no longer worked but unanswered, its clock and sweeps running;
+    the posting date staff record on the letter is the answer date (`_reply_posted`).
 
     Every section must be written, with no "[da completare: …]" left; `delay_cause`, when given, is recorded
     for the register as why the reply left late."""
@@ -396,6 +518,20 @@ def send_reply(*, complaint: Complaint, answered_on: date, by, delay_cause: str 
         raise ValidationError(_("La risposta non può precedere la ricezione del reclamo."))
     if delay_cause.strip():
         complaint.delay_cause = delay_cause.strip()
+    if selectors.replies_by_post(complaint):
+        complaint.status = Complaint.Status.REPLY_TO_POST
+        complaint.save()
+        _record(complaint, ComplaintEvent.Kind.REPLY_TO_POST, by=by, internal=True)
+        communications.reply(complaint)
+        return complaint
+    _record_answer(complaint, answered_on=answered_on, by=by)
+    communications.reply(complaint)
+    return complaint
+
+
+def _record_answer(complaint: Complaint, *, answered_on: date, by, text: str = "") -> None:
+    """The reply is sent on `answered_on`: the clock stops, a late reply gets its indemnity credit, and the
+    case's dunning block lifts."""
     complaint.answered_on = answered_on
     complaint.status = Complaint.Status.ANSWERED
     complaint.reminder_due_on = None
@@ -412,13 +548,32 @@ def send_reply(*, complaint: Complaint, answered_on: date, by, delay_cause: str 
             pay_by=deadlines.indemnity_payment_due_by(complaint.received_on, complaint.four_monthly_billing),
         )
     complaint.save()
-    _record(complaint, ComplaintEvent.Kind.REPLIED, by=by)
-    communications.reply(complaint)
+    _record(complaint, ComplaintEvent.Kind.REPLIED, by=by, text=text)
     if complaint.indemnity_amount:
         _record(complaint, ComplaintEvent.Kind.INDEMNITY, by=by, text=f"{complaint.indemnity_amount} €")
-    if complaint.invoice is not None and complaint.invoice.dunning_blocked:
-        dunning.unblock_dunning(invoice=complaint.invoice)
-    return complaint
+    apply_dunning_block(complaint, by=by)  # answered: its block lifts
+
+
+@handlers.on_letter_dispatched("complaint_reply")
+def _reply_posted(*, delivery: Delivery, dispatched_on: date) -> None:
+    """Staff recorded the posting of a reply letter (notifications admin, in their transaction): the reply is
+    sent on that day, and a late one is indemnified as of that day."""
+    about = delivery.communication.about
+    if not isinstance(about, Complaint):
+        return
+    complaint = Complaint.objects.select_for_update().get(pk=about.pk)
+    if complaint.status != Complaint.Status.REPLY_TO_POST:
+        raise ValidationError(
+            _("Il caso %(code)s non ha una risposta in attesa di spedizione.") % {"code": complaint.code}
+        )
+    if dispatched_on < complaint.received_on:
+        raise ValidationError({"dispatched_on": _("La risposta non può precedere la ricezione del reclamo.")})
+    _record_answer(
+        complaint,
+        answered_on=dispatched_on,
+        by=delivery.dispatch_recorded_by,
+        text=_("Spedita per posta ordinaria il %(day)s.") % {"day": formatting.day(dispatched_on)},
+    )
 
 
 @transaction.atomic
@@ -441,6 +596,7 @@ def close(*, complaint: Complaint, by) -> Complaint:
     complaint.status = Complaint.Status.CLOSED
     complaint.save(update_fields=["status"])
     _record(complaint, ComplaintEvent.Kind.CLOSED, by=by)
+    apply_dunning_block(complaint, by=by)  # nothing left by the reply
     return complaint
 
 
@@ -457,18 +613,25 @@ def conciliation_available(complaint: Complaint, *, today: date) -> bool:
 
 
 def remind_staff(complaint: Complaint, *, today: date) -> None:
-    """5 days before the answer-by date, then on the day: remind the assignee (or the supervisors)."""
-    on_the_day = complaint.reminder_due_on >= complaint.answer_due_on
-    complaint.reminder_due_on = None if on_the_day else complaint.answer_due_on
+    """5 days before the answer-by date, then on the day: remind the assignee (or the supervisors).
+
+    Which reminder is decided by the sweep's day, not by the one pending: after downtime the day's reminder
+    goes out on the day (not the 5-day one), and once the day has passed none does: the overdue alert
+    tells supervisors instead, and no "due today" may follow it."""
+    due = complaint.answer_due_on
+    complaint.reminder_due_on = due if today < due else None
     complaint.save(update_fields=["reminder_due_on"])
-    text = _("Risposta dovuta oggi") if on_the_day else _("Risposta dovuta entro 5 giorni")
+    if today > due:
+        return
+    text = _("Risposta dovuta oggi") if today == due else _("Risposta dovuta entro 5 giorni")
     _record(complaint, ComplaintEvent.Kind.REMINDER, text=text, internal=True)
     staff_alerts.queue(complaint=complaint, subject=f"{complaint.code}: {text}", to_assignee=True)
 
 
 def mark_overdue(complaint: Complaint, *, today: date) -> None:
     complaint.overdue = True
-    complaint.save(update_fields=["overdue"])
+    complaint.reminder_due_on = None  # the overdue alert supersedes a reminder not yet sent
+    complaint.save(update_fields=["overdue", "reminder_due_on"])
     _record(complaint, ComplaintEvent.Kind.OVERDUE, internal=True)
     staff_alerts.queue(
         complaint=complaint,

@@ -2,13 +2,13 @@
 acknowledgement of a filed case and the staff alerts."""
 
 from celery import shared_task
-from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
 from complaints import selectors, services
 from complaints.models import Complaint
 from portal import deadlines
+from portal.lib.emails import absolute_url
 from portal.notifications.services import Recipient, notify
 
 EVERY_FIVE_MINUTES = 300.0
@@ -67,7 +67,7 @@ def send_staff_alert(complaint_id, subject, emails):
         subject,
         f"{complaint.code} · {complaint.get_kind_display()} · {complaint.sender_name}\n"
         f"Risposta entro il {complaint.answer_due_on:%d/%m/%Y}.\n"
-        f"{settings.PORTAL_BASE_URL}{reverse('admin:complaints_complaint_change', args=[complaint.pk])}\n",
+        f"{absolute_url('admin:complaints_complaint_change', complaint.pk)}\n",
         None,
         emails,
     )

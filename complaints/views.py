@@ -34,7 +34,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -283,7 +283,7 @@ def _detail_context(request, access: Access, form: MessageForm) -> dict:
 def status_report(request, access: Access):
     """AGCOM 255/24/CONS: a status report at any time. The request is recorded and the answer is the state."""
     complaint = access.complaint
-    if not selectors.recent_status_report(complaint, since=timezone.now() - STATUS_REPORT_COOLDOWN):
+    if not selectors.recent_status_report(complaint, since=dates.now() - STATUS_REPORT_COOLDOWN):
         services.request_status_report(complaint=complaint, by=_actor(request))
     messages.success(request, _status_text(complaint))
     return redirect("complaints:detail", code=complaint.code)

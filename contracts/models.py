@@ -298,7 +298,12 @@ class Device(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="devices")
     service = models.ForeignKey(
-        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices"
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="devices",
+        verbose_name=_("fornitura"),
     )
     description = models.CharField(_("dispositivo"), max_length=100, default="Modem")
     serial_number = models.CharField(_("numero di serie"), max_length=50)
@@ -326,9 +331,14 @@ class MeterReading(models.Model):
     value = models.PositiveIntegerField(_("lettura"))
     source = models.CharField(_("origine"), max_length=12, choices=Source.choices)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inserita da"),
     )
-    submitted_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(_("inserita il"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("lettura")
@@ -349,13 +359,16 @@ class WithdrawalRequest(models.Model):
         PRICE_CHANGE = "price_change", _("Recesso per variazione delle condizioni")
         SUPPLIER = "supplier", _("Recesso del fornitore")
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="withdrawals")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="withdrawals", verbose_name=_("contratto")
+    )
     service = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="withdrawals",
+        verbose_name=_("fornitura"),
         help_text=_("Vuoto: tutto il contratto."),
     )
     kind = models.CharField(_("tipo"), max_length=14, choices=Kind.choices)
@@ -366,12 +379,17 @@ class WithdrawalRequest(models.Model):
     )
     channel = models.CharField(_("canale"), max_length=20, default="portal")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("richiesto da"),
     )
     # When the receipt went out. It is sent by a task after the withdrawal commits; one still without a
     # receipt is caught up by the contracts.withdrawal_receipts sweep.
     receipt_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registrato il"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("recesso")
@@ -395,7 +413,12 @@ class ConditionChange(models.Model):
     title = models.CharField(_("titolo"), max_length=200)
     description = models.TextField(_("descrizione per il cliente"))
     effective_on = models.DateField(_("in vigore dal"))
-    raises_prices = models.BooleanField(_("aumenta i prezzi"), default=False)
+    # Declared by staff: the change brings the customers other charges than the prices below (CG 9.3 "altri
+    # oneri"), so every notice gives the 60-day withdrawal right. A rise of a price needs no declaration: it
+    # is found by comparing `new_prices` with each contract's offer (ConditionChangeNotice.price_rises).
+    raises_prices = models.BooleanField(_("comporta altri oneri"), default=False)
+    # The new prices of the change, by billing.Tariff field ("energy_price_kwh": "0.150000"); none: unchanged.
+    new_prices = models.JSONField(_("nuovi prezzi"), default=dict, blank=True)
     sent_on = models.DateField(_("inviata il"), null=True, blank=True)
     notices_total = models.PositiveIntegerField(default=0)
     notices_sent = models.PositiveIntegerField(default=0)
@@ -418,12 +441,19 @@ class ConditionChangeNotice(models.Model):
     `contracts.condition_change_notices` (so a lost message or a crash never leaves a contract unnotified)."""
 
     change = models.ForeignKey(ConditionChange, on_delete=models.CASCADE, related_name="notices")
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="condition_notices")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="condition_notices", verbose_name=_("contratto")
+    )
     due_on = models.DateField(_("da inviare il"))
     sent_on = models.DateField(_("inviata il"), null=True, blank=True)
     withdrawal_until = models.DateField(_("recesso possibile fino al"), null=True, blank=True)
+    # The prices of this contract's own supplies that the change raises, against its offer's prices when the
+    # change was announced: [{"label", "old", "new"}] (contracts.services.price_rises).
+    price_rises = models.JSONField(_("aumenti di prezzo"), default=list, blank=True)
 
     class Meta:
+        verbose_name = _("avviso di variazione")
+        verbose_name_plural = _("avvisi di variazione")
         constraints = [models.UniqueConstraint(fields=["change", "contract"], name="one_notice_per_contract")]
         indexes = [
             pending_index(

@@ -419,31 +419,94 @@ def check_condition_change_date(*, effective_on: date, sent_on: date) -> None:
         )
 
 
+# The prices a change of conditions may move (billing.Tariff's fields) and the supply each is paid for: a
+# rise counts for a contract only when it has that supply.
+PRICE_COMPONENTS = {
+    "energy_price_kwh": Service.Kind.ELECTRICITY,
+    "electricity_monthly_fee": Service.Kind.ELECTRICITY,
+    "gas_price_smc": Service.Kind.GAS,
+    "gas_monthly_fee": Service.Kind.GAS,
+    "fibre_monthly_fee": Service.Kind.FIBRE,
+    "mobile_monthly_fee": Service.Kind.MOBILE,
+    "teleconsulto_monthly_fee": Service.Kind.TELECONSULTO,
+    "assistenza_h24_monthly_fee": Service.Kind.ASSISTENZA_H24,
+}
+
+
+def price_rises(contract: Contract, new_prices: dict[str, Decimal], tariffs: dict) -> list[dict]:
+    """The prices of the contract's own supplies that `new_prices` raise above its offer's current ones (CG
+    9.3: a rise of the price, however small, gives the customer 60 days to withdraw without charges)."""
+    kinds = {service.kind for service in contract.services.all()}
+    concerned = {name: price for name, price in new_prices.items() if PRICE_COMPONENTS[name] in kinds}
+    if not concerned:
+        return []
+    from billing.models import Tariff  # billing builds on contracts: imported where it is needed
+
+    if contract.offer_name not in tariffs:
+        tariffs[contract.offer_name] = Tariff.objects.filter(offer_name=contract.offer_name).first()
+    tariff = tariffs[contract.offer_name]
+    if tariff is None:
+        raise ValidationError(
+            _(
+                "L'offerta «%(offer)s» del contratto %(number)s non ha una tariffa: i prezzi non si possono "
+                "confrontare."
+            )
+            % {"offer": contract.offer_name, "number": contract.number}
+        )
+    return [
+        {
+            "label": str(Tariff._meta.get_field(name).verbose_name),
+            "old": str(getattr(tariff, name)),
+            "new": str(price),
+        }
+        for name, price in concerned.items()
+        if price > getattr(tariff, name)
+    ]
+
+
+def gives_withdrawal_right(notice: ConditionChangeNotice) -> bool:
+    return notice.change.raises_prices or bool(notice.price_rises)
+
+
 @transaction.atomic
 def start_condition_change(
     *,
     title: str,
     description: str,
     effective_on: date,
-    raises_prices: bool,
     sent_on: date,
     contracts,
+    new_prices: dict[str, Decimal] | None = None,
+    raises_prices: bool = False,
     by=None,
 ) -> ConditionChange:
-    """Announce a change to many contracts: one pending notice each, sent by the sweep from `sent_on` on."""
+    """Announce a change to many contracts: one pending notice each, sent by the sweep from `sent_on` on.
+
+    Whether a notice gives the 60-day withdrawal right follows from comparing `new_prices` with the contract's
+    offer (a rise of any price of its supplies), or from `raises_prices`: other charges staff declare."""
     check_condition_change_date(effective_on=effective_on, sent_on=sent_on)
+    new_prices = {name: price for name, price in (new_prices or {}).items() if price is not None}
+    unknown = set(new_prices) - set(PRICE_COMPONENTS)
+    if unknown:
+        raise ValueError(f"not a tariff price: {sorted(unknown)}")
     contracts = list(contracts)
+    tariffs: dict = {}
+    rises = {contract.pk: price_rises(contract, new_prices, tariffs) for contract in contracts}
     change = ConditionChange.objects.create(
         title=title,
         description=description,
         effective_on=effective_on,
         raises_prices=raises_prices,
+        new_prices={name: str(price) for name, price in new_prices.items()},
         sent_on=sent_on,
         notices_total=len(contracts),
         created_by=by,
     )
     ConditionChangeNotice.objects.bulk_create(
-        ConditionChangeNotice(change=change, contract=contract, due_on=sent_on) for contract in contracts
+        ConditionChangeNotice(
+            change=change, contract=contract, due_on=sent_on, price_rises=rises[contract.pk]
+        )
+        for contract in contracts
     )
     _start_condition_change_notices()
     return change
@@ -464,7 +527,7 @@ def send_condition_change_notice(notice: ConditionChangeNotice, *, today: date) 
     check_condition_change_date(effective_on=change.effective_on, sent_on=today)
     notice.sent_on = today
     notice.withdrawal_until = (
-        deadlines.price_change_withdrawal_last_day(today) if change.raises_prices else None
+        deadlines.price_change_withdrawal_last_day(today) if gives_withdrawal_right(notice) else None
     )
     notice.save(update_fields=["sent_on", "withdrawal_until"])
     contract, customer = notice.contract, notice.contract.customer

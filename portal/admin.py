@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import deadlines
 from portal.admin_display import days_left_badge
-from portal.lib.dates import add_days, rome_date
+from portal.lib import dates
+from portal.lib.dates import add_days
 from portal.models import SweepFailure, SweepRun, WorkerHeartbeat
 
 
@@ -72,7 +73,8 @@ class SweepFailureAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Segna come risolti"))
+    # Whoever fixed the cause marks it: supervisors see the failures but do not change them.
+    @admin.action(description=_("Segna come risolti"), permissions=["change"])
     def mark_resolved(self, request, queryset):
         count = queryset.filter(resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolved_by=request.user
@@ -82,7 +84,7 @@ class SweepFailureAdmin(admin.ModelAdmin):
 
 def deadline_overview():
     """Per sweep: rows pending, already due, due within 7 days, the next due date and the last run."""
-    today = rome_date(timezone.now())
+    today = dates.today()
     rows = []
     for clock in deadlines.clock_statuses():
         sweep = clock.sweep

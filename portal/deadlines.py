@@ -29,6 +29,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
+from portal.lib import dates
 from portal.lib.dates import rome_date
 from portal.lib.files import delete_files_if_rolled_back
 from portal.models import SweepFailure, SweepRun
@@ -160,7 +161,7 @@ def pending_index(*, due_field: str, condition: models.Q, name: str) -> models.I
 
 def run_sweep(name: str, *, now: datetime | None = None) -> SweepRun:
     sweep = get_sweep(name)
-    now = now or timezone.now()
+    now = now or dates.now()
     today = rome_date(now)
     run = SweepRun.objects.create(sweep=sweep.name, as_of=now, started_at=timezone.now())
     try:
@@ -239,8 +240,9 @@ def _act_on(
 
 
 def run_deadlines(*, now: datetime | None = None, only: list[str] | None = None) -> list[SweepRun]:
-    """Run every registered sweep (or those named in `only`) once, synchronously, as of `now`."""
-    now = now or timezone.now()
+    """Run every registered sweep (or those named in `only`) once, synchronously, as of `now` (default: the
+    portal's clock, `dates.now()`)."""
+    now = now or dates.now()
     names = only or [sweep.name for sweep in sweeps()]
     for name in names:
         get_sweep(name)  # refuse an unknown name before acting on anything

@@ -33,8 +33,8 @@ class WorkerHeartbeat(models.Model):
     A single row (pk=1). If it grows old, beat or the workers are down and no deadline is being swept.
     """
 
-    seen_at = models.DateTimeField()
-    hostname = models.CharField(max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("visto il"))
+    hostname = models.CharField(_("host"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("battito del worker")
@@ -71,13 +71,15 @@ class SweepRun(models.Model):
 class SweepFailure(models.Model):
     """A row a sweep could not act on. It was left untouched; staff look at it and mark it resolved."""
 
-    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="failures")
+    run = models.ForeignKey(
+        SweepRun, on_delete=models.CASCADE, related_name="failures", verbose_name=_("esecuzione")
+    )
     sweep = models.CharField(_("controllo"), max_length=100)
     object_type = models.CharField(_("tipo"), max_length=100)
     object_pk = models.CharField(_("id"), max_length=64)
     object_repr = models.CharField(_("oggetto"), max_length=200)
     error = models.TextField(_("errore"))
-    traceback = models.TextField(blank=True)
+    traceback = models.TextField(_("dettaglio tecnico"), blank=True)
     created_at = models.DateTimeField(_("quando"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("risolto il"), null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -101,3 +103,19 @@ class SweepFailure(models.Model):
 
     def __str__(self):
         return f"{self.sweep}: {self.object_repr}"
+
+
+class DemoClock(models.Model):
+    """Development only (settings.DEMO_CLOCK): where `run_deadlines --now` took the demo, so that the pages
+    read the same clock as the sweeps that sent the letters. A single row (pk=1); the clock runs on from the
+    moment travelled to as real time passes (portal.demo_clock)."""
+
+    travelled_to = models.DateTimeField(_("data della demo"))
+    travelled_at = models.DateTimeField(_("registrata il"))
+
+    class Meta:
+        verbose_name = _("orologio della demo")
+        verbose_name_plural = _("orologio della demo")
+
+    def __str__(self):
+        return f"{self.travelled_to:%Y-%m-%d %H:%M}"

@@ -44,11 +44,21 @@ _COMPLAINTS_WORK = [
     "complaints.change_complaint",
     "complaints.add_complaintevent",
     "complaints.add_complaintattachment",
+    "complaints.view_replytemplate",
+    "complaints.view_replysnippet",
+]
+# Reply templates and snippets: officers use them from the case page and may read them; supervisors keep
+# them, switching one off instead of deleting it (no delete: an emptied table would be seeded again).
+_REPLY_TEXTS_MANAGE = [
+    "complaints.add_replytemplate",
+    "complaints.change_replytemplate",
+    "complaints.add_replysnippet",
+    "complaints.change_replysnippet",
 ]
 
 # Billing: the complaints officer reads invoices, their electronic invoices, payments and default notices (to
 # answer about a bill or a suspension); billing officers and supervisors register payments, issue credit notes,
-# block dunning, edit the dated rate tables and tariffs, work default notices and resend an electronic invoice
+# re-bill the periods they took back, grant manual credits, block dunning, edit the dated rate tables and tariffs, work default notices and resend an electronic invoice
 # the SdI rejected, which needs change_invoice (every change goes through billing services).
 _BILLING_VIEW = [
     "billing.view_invoice",
@@ -62,6 +72,9 @@ _BILLING_VIEW = [
     "billing.view_suspensionstep",
     "billing.view_einvoice",
     "billing.view_sdireceipt",
+    "billing.view_instalmentplan",
+    "billing.view_instalmentplanitem",
+    "billing.view_instalment",
 ]
 _BILLING_WORK = [
     *_BILLING_VIEW,
@@ -70,6 +83,7 @@ _BILLING_WORK = [
     "billing.change_invoiceline",
     "billing.delete_invoiceline",
     "billing.add_payment",
+    "billing.add_credit",  # a manual credit, through services.grant_manual_credit
     "billing.view_charge",
     "billing.view_interestrate",
     "billing.add_interestrate",
@@ -79,6 +93,14 @@ _BILLING_WORK = [
     "billing.change_tariff",
     "billing.change_defaultnotice",
     "billing.add_suspensionstep",
+    # Billing jobs: the month's invoice run from admin (preview, then a job), statements, matching payments.
+    "billing.view_billingjob",
+    "billing.add_billingjob",
+    # Instalment plans: approving or refusing a request (through billing.instalments), and the limits in force.
+    "billing.change_instalmentplan",
+    "billing.view_instalmentpolicy",
+    "billing.add_instalmentpolicy",
+    "billing.change_instalmentpolicy",
 ]
 
 ROLE_PERMISSIONS = {
@@ -104,14 +126,24 @@ ROLE_PERMISSIONS = {
         *_BILLING_WORK,
         *_CONTRACTS_CHANGE,
         *_COMPLAINTS_WORK,
+        *_REPLY_TEXTS_MANAGE,
         "accounts.view_customer",
         "accounts.change_customer",
         "portal.view_workerheartbeat",
+        # The deadline clocks: every sweep run and the rows a sweep could not act on (read-only; marking a
+        # failure resolved stays with operators, who fix its cause).
+        "portal.view_sweeprun",
+        "portal.view_sweepfailure",
         "notifications.view_communication",
         "notifications.view_delivery",
         "notifications.change_delivery",
     ],
 }
+
+
+def is_supervisor(user) -> bool:
+    """A supervisor (or a superuser): sees the whole team's work rather than their own."""
+    return user.is_superuser or user.groups.filter(name=SUPERVISOR).exists()
 
 
 def sync_roles():

@@ -115,8 +115,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRO
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database is shared by the web server, the worker and beat: wait for locks instead of
     # failing at once. IMMEDIATE: a transaction takes the write lock when it begins; a deferred one that reads
-    # first and then writes fails at once ("database is locked") while another process writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    # first and then writes fails at once ("database is locked") while another process writes. WAL: readers
+    # neither wait for the writer nor block it (in the default rollback journal a page view reading while a
+    # sweep commits made one of them fail); NORMAL sync is safe in WAL and keeps each commit's lock short.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,  # seconds: SQLite's busy timeout
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -237,8 +243,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "portal.beat:DeadlineScheduler"
 # Tests of the real stack shorten every sweep's interval to this many seconds (unset: each sweep's own).
 DEADLINE_SWEEP_INTERVAL = env.float("DEADLINE_SWEEP_INTERVAL", default=None)
-# PDF rendering has a queue of its own, so that more workers (`-Q pdf`) scale it out without delaying sweeps.
-CELERY_TASK_ROUTES = {"billing.tasks.render_invoice_pdf": {"queue": "pdf"}}
+# PDF rendering has a queue of its own, so that more workers (`-Q pdf`) scale it out without delaying sweeps;
+# so do the invoice runs started from admin (`billing`, hours long), which must not hold up either.
+CELERY_TASK_ROUTES = {
+    "billing.tasks.render_invoice_pdf": {"queue": "pdf"},
+    "billing.tasks.run_billing_job": {"queue": "billing"},
+}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.record_worker_heartbeat", "schedule": 60.0},
     # Last month's bills, issued on the 2nd (the run is idempotent: a rerun bills nothing twice).
@@ -301,6 +311,14 @@ else:
     PAYMENTS_WEBHOOK_SECRET = env.str("PAYMENTS_WEBHOOK_SECRET", default="whsec_dev_only_portal_test_gateway")
 # A notification signed longer ago than this (seconds) is refused: a captured one cannot be replayed later.
 PAYMENTS_WEBHOOK_TOLERANCE = env.int("PAYMENTS_WEBHOOK_TOLERANCE", default=300)
+
+# Time travel in a demo (portal.demo_clock): after `run_deadlines --now X` the pages, admin screens and the
+# sweeps beat runs read the clock from X on, as the letters the sweeps sent do. On by default with `make run`'s
+# embedded defaults (no DATABASE_URL; `make run` sets it with one too); refused in production, whose clock is
+# the real one.
+DEMO_CLOCK = env.bool("DEMO_CLOCK", default=not PRODUCTION and not env.str("DATABASE_URL", default=""))
+if PRODUCTION and DEMO_CLOCK:
+    raise ImproperlyConfigured("DEMO_CLOCK moves the portal's clock for demos: never with DJANGO_ENV=production")
 
 # Days between sending the renewal notice and the 3-months-before-expiry limit: the presumed delivery
 # time of a notice (CG 9.3) by default; raise it to send earlier.

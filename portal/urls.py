@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import forms, health, registration_views, views
+from portal import admin_dashboard, forms, health, registration_views, views
 
 admin.site.site_header = "Optima · Back office Area Clienti"
 admin.site.site_title = "Optima back office"
@@ -60,5 +60,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
+    path("admin/cruscotto/", admin.site.admin_view(admin_dashboard.dashboard_view), name="staff_dashboard"),
     path("admin/", admin.site.urls),
 ]

@@ -3,11 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.utils import timezone
 
 from billing.selectors import balance_of
 from portal import forms
-from portal.lib.dates import rome_date
+from portal.lib import dates
 from portal.notifications.selectors import unread_communications_count
 from portal.sections import SECTIONS
 
@@ -21,7 +20,7 @@ def root(request):
         "customer": customer,
         "sections": SECTIONS,
         "unread_communications": unread_communications_count(customer),
-        "balance": balance_of(customer, today=rome_date(timezone.now())),
+        "balance": balance_of(customer, today=dates.today()),
     }
     return render(request, "portal/home.html", context)
 

@@ -10,3 +10,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Behind the portal's backend (portal.lib.emails.EmailBackend), when a test puts it back: mail stays in memory.
 EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# The real clock, whatever database the suite runs on; the demo clock's own tests turn it on.
+DEMO_CLOCK = False

@@ -9,4 +9,15 @@ through `billing.dunning`. Every page collects a form, calls one service or sele
 error page. The rules live in the services: what may be done with a notice is billing/dunning/lifecycle.py.
 """
 
-from billing.admin import einvoices, invoices, notices, online_payments, payments, steps, tariffs  # noqa: F401  (registers the admins)
+from billing.admin import (  # noqa: F401  (registers the admins)
+    customer_sections,
+    einvoices,
+    instalments,
+    invoices,
+    jobs,
+    notices,
+    online_payments,
+    payments,
+    steps,
+    tariffs,
+)

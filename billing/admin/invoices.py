@@ -5,20 +5,20 @@ under complaint."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import ModelForm
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from billing import services
-from billing.admin.common import RecordViews, error_text, euro, fieldset_names, status_badge
-from billing.admin.einvoices import InvoiceEInvoiceFilter, einvoice_badge
-from billing.admin.forms import CreditNoteForm, DunningBlockForm
+from billing import generation, services
+from billing.admin.common import RecordViews, add_errors, error_text, euro, fieldset_names, status_badge
+from billing.admin.einvoices import EINVOICE_COLOURS, OVERDUE_COLOUR, InvoiceEInvoiceFilter, einvoice_badge
+from billing.admin.forms import CreditNoteForm, DunningUnblockForm, InvoiceCreditNoteForm, RebillForm
 from billing.dunning import notices as dunning
 from billing.models import EInvoice, Invoice, InvoiceLine, PaymentAllocation
-from portal.admin_display import LISTED_ON_CONFIRMATION, ReadOnlyAdminMixin, action_form_page
-from portal.admin_display import day_with_badge as _day_with_badge
+from portal.admin_display import LISTED_ON_CONFIRMATION, ReadOnlyAdminMixin, action_form_page, days_left_badge
 from portal.admin_lookups import SafeLookupsAdmin
 from portal.lib import dates
 from portal.lib.formatting import day as _day
@@ -31,6 +31,17 @@ INVOICE_COLOURS = {
     Invoice.Status.PAID: "#1e6b34",
     Invoice.Status.OVERDUE: "#b42318",
     Invoice.Status.CANCELLED: "#5f5f5b",
+    Invoice.Status.CREDIT_NOTE_ISSUED: "#0b6b72",
+}
+
+
+# The list's SdI state in two words: the full wording is on the invoice's page and the e-invoices' list.
+SDI_SHORT = {
+    EInvoice.Status.TO_SEND: _("SdI: da inviare"),
+    EInvoice.Status.SENT: _("SdI: inviata"),
+    EInvoice.Status.DELIVERED: _("SdI: consegnata"),
+    EInvoice.Status.NOT_DELIVERED: _("SdI: area riservata"),
+    EInvoice.Status.REJECTED: _("SdI: scartata"),
 }
 
 
@@ -101,19 +112,10 @@ class InvoiceAllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
-    list_display = [
-        "number_or_draft",
-        "holder",
-        "period",
-        "issued",
-        "due",
-        "total_eur",
-        "paid_eur",
-        "status_badge",
-        "sdi_badge",
-        "pdf_link",
-    ]
+    # Two facts a cell, one under the other, so that the list fits 1280 px beside admin's two sidebars.
+    list_display = ["number_or_draft", "holder", "period", "amounts", "due", "states"]
     list_display_links = ["number_or_draft"]
+    change_list_template = "admin/billing/invoice/change_list.html"
     list_filter = ["status", InvoiceEInvoiceFilter, "kind", "dunning_blocked", "is_closing"]
     # The e-invoice is a reverse one-to-one: joined, not one query per row.
     list_select_related = ["customer", "einvoice"]
@@ -132,9 +134,10 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
     date_hierarchy = "issued_on"
     ordering = ["-issued_on", "-sequence", "-id"]
     inlines = [InvoiceLineInline, InvoiceAllocationInline]
-    actions = ["issue_credit_notes", "block_dunning", "unblock_dunning"]
+    actions = ["issue_credit_notes", "rebill_periods", "unblock_dunning"]
     fieldsets = [
         (None, {"fields": ["kind", "number", "status_badge", "corrects", "contract", "customer"]}),
+        (_("Rettifiche"), {"fields": ["credit_note_link", ("credit_reason", "issued_by"), "rebills"]}),
         (
             _("Periodo e scadenze"),
             {"fields": [("period_start", "period_end", "is_closing"), ("issued_on", "due_on")]},
@@ -155,13 +158,19 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
             {
                 "fields": [
                     ("taxable_eur", "vat_eur", "outside_vat_eur", "stamp_duty_eur"),
-                    ("total_eur", "paid_eur"),
+                    ("total_eur", "paid_eur", "credited_eur"),
                 ]
             },
         ),
         (
             _("Solleciti"),
-            {"fields": [("dunning_due_on", "dunning_blocked", "dunning_blocked_reason"), "notices"]},
+            {
+                "fields": [
+                    ("dunning_due_on", "dunning_blocked", "dunning_blocked_reason"),
+                    "blocks",
+                    "notices",
+                ]
+            },
         ),
         (_("Documento"), {"fields": ["pdf_link", "pdf_rendered_at", "einvoice_link"]}),
     ]
@@ -205,22 +214,45 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
 
     @admin.display(description=_("cliente"), ordering="customer__code")
     def holder(self, invoice):
-        return invoice.customer
+        return format_html("{}<br><small>{}</small>", invoice.customer.display_name, invoice.customer.code)
 
     @admin.display(description=_("periodo"), ordering="period_start")
     def period(self, invoice):
         start, end = invoice.period_start, invoice.period_end
         if start.year == end.year:
-            return format_html('<span style="white-space:nowrap">{}–{}</span>', f"{start:%d/%m}", _day(end))
-        return f"{_day(start)}–{_day(end)}"
+            period = format_html('<span style="white-space:nowrap">{}–{}</span>', f"{start:%d/%m}", _day(end))
+        else:
+            period = f"{_day(start)}–{_day(end)}"
+        if invoice.issued_on is None:
+            return period
+        issued = _("emessa il %(day)s") % {"day": _day(invoice.issued_on)}
+        return format_html("{}<br><small>{}</small>", period, issued)
 
-    @admin.display(description=_("emessa il"), ordering="issued_on")
-    def issued(self, invoice):
-        return _day(invoice.issued_on)
+    @admin.display(description=_("importo"), ordering="total")
+    def amounts(self, invoice):
+        if not invoice.amount_paid:
+            return euro(invoice.total)
+        paid = _("pagato %(amount)s") % {"amount": euro(invoice.amount_paid)}
+        return format_html("{}<br><small>{}</small>", euro(invoice.total), paid)
+
+    @admin.display(description=_("stato"), ordering="status")
+    def states(self, invoice):
+        status, einvoice = self.status_badge(invoice), _einvoice_of(invoice)
+        sdi = ""
+        if einvoice is not None:
+            sdi = status_badge(EINVOICE_COLOURS[einvoice.status], SDI_SHORT[einvoice.status])
+        if einvoice is not None and einvoice.overdue_since:
+            sdi = format_html("{} {}", sdi, status_badge(OVERDUE_COLOUR, _("fuori termine")))
+        if not invoice.pdf:
+            return format_html("{}<br>{}", status, sdi)
+        url = reverse("admin:billing_invoice_pdf", args=[invoice.pk])
+        return format_html('{}<br>{} <a href="{}">{}</a>', status, sdi, url, _("PDF"))
 
     @admin.display(description=_("scadenza"), ordering="due_on")
     def due(self, invoice):
-        return _day_with_badge(invoice.due_on, pending=invoice.awaits_payment)
+        if invoice.due_on is None or not invoice.awaits_payment:
+            return _day(invoice.due_on)
+        return format_html("{}<br>{}", _day(invoice.due_on), days_left_badge(invoice.due_on))
 
     @admin.display(description=_("totale"), ordering="total")
     def total_eur(self, invoice):
@@ -229,6 +261,24 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
     @admin.display(description=_("pagato"), ordering="amount_paid")
     def paid_eur(self, invoice):
         return euro(invoice.amount_paid)
+
+    @admin.display(description=_("stornato con note di credito"))
+    def credited_eur(self, invoice):
+        return euro(invoice.amount_credited)
+
+    @admin.display(description=_("note di credito"))
+    def credit_note_link(self, invoice):
+        notes = [
+            (reverse("admin:billing_invoice_change", args=[note.pk]), note.number, euro(-note.total))
+            for note in invoice.credit_notes.exclude(number=None).order_by("sequence")
+        ]
+        links = format_html_join(", ", '<a href="{}">{}</a> ({})', notes) if notes else ""
+        if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
+            return links or "—"
+        if invoice.status == Invoice.Status.CANCELLED:
+            return links
+        url = reverse("admin:billing_invoice_credit_note", args=[invoice.pk])
+        return format_html('{} <a class="button" href="{}">{}</a>', links, url, _("Emetti nota di credito"))
 
     @admin.display(description=_("imponibile"))
     def taxable_eur(self, invoice):
@@ -249,10 +299,6 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
     @admin.display(description=_("stato"), ordering="status")
     def status_badge(self, invoice):
         return status_badge(INVOICE_COLOURS[invoice.status], invoice.get_status_display())
-
-    @admin.display(description=_("SdI"), ordering="einvoice__status")
-    def sdi_badge(self, invoice):
-        return einvoice_badge(_einvoice_of(invoice))
 
     @admin.display(description=_("fattura elettronica"))
     def einvoice_link(self, invoice):
@@ -283,11 +329,33 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
             return "—"
         return format_html_join(", ", '<a href="{}">{}</a> ({})', rows)
 
+    @admin.display(description=_("blocchi dei reclami"))
+    def blocks(self, invoice):
+        """Which complaint holds (or held) the invoice, who decided, and why it was lifted."""
+        rows = []
+        for block in invoice.dunning_blocks.select_related("complaint", "set_by", "lifted_by"):
+            url = reverse("admin:complaints_complaint_change", args=[block.complaint_id])
+            if block.is_active:
+                state = _("attivo dal %(day)s") % {"day": _day(dates.rome_date(block.set_at))}
+            else:
+                state = _("tolto il %(day)s") % {"day": _day(dates.rome_date(block.lifted_at))}
+                if block.lift_reason:
+                    state = f"{state}: {block.lift_reason}"
+            rows.append((url, block.complaint.code, block.reason, state))
+        if not rows:
+            return "—"
+        return format_html_join("", '<div><a href="{}">{}</a> · {} ({})</div>', rows)
+
     # --- the PDF ----------------------------------------------------------------------------------------------
 
     def get_urls(self):
         return [
             path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_invoice_pdf"),
+            path(
+                "<int:pk>/nota-di-credito/",
+                self.admin_site.admin_view(self.credit_note_view),
+                name="billing_invoice_credit_note",
+            ),
             *super().get_urls(),
         ]
 
@@ -302,6 +370,61 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
             raise Http404("invoice PDF missing from storage") from None
         name = f"bolletta-{(invoice.number or str(invoice.pk)).replace('/', '-')}.pdf"
         return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
+
+    # --- a credit note for one invoice ---------------------------------------------------------------------
+
+    def credit_note_view(self, request, pk):
+        """The whole invoice, chosen lines or an amount, with a reason: "Anteprima" shows the note's lines and
+        totals as services.plan_credit_note computes them, "Emetti" issues exactly that."""
+        self._require_change(request)
+        invoice = get_object_or_404(Invoice, pk=pk, kind=Invoice.Kind.INVOICE, number__isnull=False)
+        form = InvoiceCreditNoteForm(
+            request.POST or None,
+            lines=InvoiceLine.objects.filter(pk__in=[line.pk for line in services.creditable_lines(invoice)]),
+            initial={"issued_on": dates.today(), "what": InvoiceCreditNoteForm.LINES},
+        )
+        plan = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if "issue" in request.POST:
+                    note = services.issue_credit_note(
+                        invoice=invoice,
+                        issued_on=data["issued_on"],
+                        reason=data["reason"],
+                        by=request.user,
+                        **form.credit(),
+                    )
+                    return self._credit_note_issued(request, invoice, note)
+                plan = services.plan_credit_note(
+                    invoice=invoice, reason=data["reason"], on=data["issued_on"], **form.credit()
+                )
+                services.check_credit_note_date(invoice=invoice, issued_on=data["issued_on"])
+            except ValidationError as error:
+                add_errors(form, error)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Nota di credito per la bolletta %(number)s") % {"number": invoice.number},
+            "object": invoice,
+            "form": form,
+            "plan": plan,
+            "outstanding": euro(invoice.outstanding),
+            "creditable": euro(services.creditable_amount(invoice)),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/credit_note.html", context)
+
+    def _credit_note_issued(self, request, invoice, note):
+        message = _("Nota di credito %(number)s di %(amount)s: %(reason)s") % {
+            "number": note.number,
+            "amount": euro(-note.total),
+            "reason": note.credit_reason,
+        }
+        self.log_change(request, invoice, message)
+        self.log_addition(request, note, message)
+        self.message_user(request, f"{invoice.number}: {message}", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[note.pk]))
 
     # --- actions ------------------------------------------------------------------------------------------
 
@@ -342,6 +465,7 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
                     invoice=invoice,
                     issued_on=form.cleaned_data["issued_on"],
                     reason=form.cleaned_data["reason"],
+                    by=request.user,
                 )
             except ValidationError as error:
                 self.message_user(request, f"{invoice}: {error_text(error)}", messages.ERROR)
@@ -355,31 +479,65 @@ class InvoiceAdmin(RecordViews, SafeLookupsAdmin):
             self.message_user(request, f"{invoice.number}: {message}", messages.SUCCESS)
         return None
 
-    @admin.action(description=_("Blocca i solleciti (reclamo per bolletta anomala)"), permissions=["change"])
-    def block_dunning(self, request, queryset):
-        form = DunningBlockForm(request.POST if "apply" in request.POST else None)
+    @admin.action(
+        description=_("Rifattura il periodo stornato dalla nota di credito"), permissions=["change"]
+    )
+    def rebill_periods(self, request, queryset):
+        form = RebillForm(
+            request.POST if "apply" in request.POST else None, initial={"issued_on": dates.today()}
+        )
         if not form.is_valid():
             return self._action_page(
                 request,
                 queryset,
                 form=form,
-                action="block_dunning",
-                title=_("Blocca i solleciti"),
+                action="rebill_periods",
+                title=_("Rifattura il periodo stornato"),
                 intro=_(
-                    "Una bolletta anomala contestata con reclamo non può portare alla sospensione prima della "
-                    "risposta motivata (ARERA): resta fuori dalle costituzioni in mora finché non sblocchi."
+                    "Per ogni nota di credito selezionata si emette una bolletta dello stesso periodo con le sole "
+                    "righe che la nota ha stornato, ricalcolate con i dati di oggi (ad es. la lettura corretta). "
+                    "Le righe non stornate restano sulla bolletta originale."
                 ),
-                submit=_("Blocca"),
+                submit=_("Emetti le bollette"),
             )
-        for invoice in queryset:
-            dunning.block_dunning(invoice=invoice, reason=form.cleaned_data["reason"])
-            self.log_change(request, invoice, _("Solleciti bloccati: %(reason)s") % form.cleaned_data)
-        self.message_user(request, _("Solleciti bloccati."), messages.SUCCESS)
+        for note in queryset:
+            try:
+                rebill = generation.rebill_period(credit_note=note, issued_on=form.cleaned_data["issued_on"])
+            except ValidationError as error:
+                self.message_user(request, f"{note}: {error_text(error)}", messages.ERROR)
+                continue
+            message = _("Periodo rifatturato con la bolletta %(number)s") % {"number": rebill.number}
+            self.log_change(request, note, message)
+            self.log_addition(request, rebill, message)
+            self.message_user(request, f"{note.number}: {message}", messages.SUCCESS)
         return None
 
     @admin.action(description=_("Sblocca i solleciti"), permissions=["change"])
     def unblock_dunning(self, request, queryset):
+        # The block is set from the complaint's case, which it names (complaints admin).
+        form = DunningUnblockForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._action_page(
+                request,
+                queryset,
+                form=form,
+                action="unblock_dunning",
+                title=_("Sblocca i solleciti"),
+                intro=_(
+                    "Una bolletta anomala contestata con reclamo non può portare alla sospensione prima della "
+                    "risposta motivata (ARERA): il blocco si toglie da solo con la risposta. Prima, serve il "
+                    "motivo."
+                ),
+                submit=_("Sblocca"),
+            )
+        unblocked = 0
         for invoice in queryset.filter(dunning_blocked=True):
-            dunning.unblock_dunning(invoice=invoice)
-            self.log_change(request, invoice, _("Solleciti sbloccati."))
-        self.message_user(request, _("Solleciti sbloccati."), messages.SUCCESS)
+            try:
+                dunning.unblock_dunning(invoice=invoice, reason=form.cleaned_data["reason"], by=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{invoice}: {error_text(error)}", messages.ERROR)
+                continue
+            self.log_change(request, invoice, _("Solleciti sbloccati: %(reason)s") % form.cleaned_data)
+            unblocked += 1
+        if unblocked:
+            self.message_user(request, _("Solleciti sbloccati."), messages.SUCCESS)

@@ -34,6 +34,11 @@ def operation_link(notice: DefaultNotice, operation: Operation) -> tuple[str, st
     return operation.label, reverse(f"admin:billing_defaultnotice_{operation.value}", args=[notice.pk])
 
 
+def blocked_label(codes) -> str:
+    """In place of the step the form would refuse: which complaints hold the notice (ARERA)."""
+    return _("bloccata (reclamo %(codes)s)") % {"codes": ", ".join(codes)}
+
+
 class NoticePages(RecordViews):
     """The per-notice pages and the worklist of DefaultNoticeAdmin."""
 
@@ -306,13 +311,20 @@ class NoticePages(RecordViews):
         for section in selectors.worklist(today):
             shown = {"key": section.key, "title": section.title, "hint": section.hint}
             if section.steps is not None:
-                shown["steps"] = section.steps
+                shown["steps"] = [
+                    {
+                        "supply": supply,
+                        "blocked": blocked_label(supply.blocked_by) if supply.blocked_by else "",
+                    }
+                    for supply in section.steps
+                ]
             else:
                 shown["rows"] = [
                     {
                         "notice": row.notice,
                         "total": euro(row.notice.total_due),
                         "operation": operation_link(row.notice, row.operation) if row.operation else None,
+                        "blocked": blocked_label(row.blocked_by) if row.blocked_by else "",
                     }
                     for row in section.rows
                 ]

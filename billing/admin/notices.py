@@ -3,18 +3,18 @@ the operations it allows now (billing/dunning/lifecycle.py), and sending in bulk
 operation, and the worklist, are billing/admin/notice_pages.py."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing.admin.common import euro, fieldset_names, status_badge
-from billing.admin.notice_pages import NoticePages, operation_link
+from billing.admin.notice_pages import NoticePages, blocked_label, operation_link
 from billing.dunning import notices as dunning
-from billing.dunning import steps
-from billing.dunning.lifecycle import OPEN_STATUSES, Operation, available_operations, condition, statuses
-from billing.models import DefaultNotice, DefaultNoticeItem, SuspensionStep
+from billing.dunning import selectors, steps
+from billing.dunning.lifecycle import OPEN_STATUSES, Operation, condition, statuses
+from billing.models import DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.lib.formatting import day as _day
@@ -125,13 +125,11 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Costituzioni in mora: sent by staff, then swept to "suspension allowed"; every step through a page
     that calls billing.dunning, which refuses what the regulation does not allow yet."""
 
+    # Two facts a cell, one under the other, so that the list fits 1280 px beside admin's two sidebars.
     list_display = [
         "reference_link",
-        "customer",
-        "status_badge",
-        "channel",
+        "state",
         "total_eur",
-        "sent",
         "payment_deadline",
         "suspension_allowed",
         "next_step",
@@ -190,11 +188,20 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         notice = self.get_object(request, object_id)
-        operations = []
-        if notice is not None and self.has_change_permission(request):
-            operations = [operation_link(notice, operation) for operation in available_operations(notice)]
+        operations, blocked = [], ""
+        if notice is not None:
+            blocked_by = selectors.blocking_complaints([notice.pk]).get(notice.pk, [])
+            blocked = blocked_label(blocked_by) if blocked_by else ""
+            if self.has_change_permission(request):
+                operations = [
+                    operation_link(notice, operation)
+                    for operation in selectors.offered_operations(notice, blocked_by=blocked_by)
+                ]
         return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "operations": operations}
+            request,
+            object_id,
+            form_url,
+            {**(extra_context or {}), "operations": operations, "blocked": blocked},
         )
 
     # --- columns ------------------------------------------------------------------------------------------
@@ -202,7 +209,20 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("costituzione in mora"), ordering="id")
     def reference_link(self, notice):
         url = reverse("admin:billing_defaultnotice_change", args=[notice.pk])
-        return format_html('<a href="{}">{}</a>', url, notice.reference)
+        return format_html(
+            '<a href="{}">{}</a><br><small>{} · {}</small>',
+            url,
+            notice.reference,
+            notice.customer.display_name,
+            notice.customer.code,
+        )
+
+    @admin.display(description=_("stato e invio"), ordering="status")
+    def state(self, notice):
+        sent = _("inviata il %(day)s") % {"day": _day(notice.sent_on)} if notice.sent_on else _("non inviata")
+        return format_html(
+            "{}<br><small>{} · {}</small>", self.status_badge(notice), notice.get_channel_display(), sent
+        )
 
     @admin.display(description=_("stato"), ordering="status")
     def status_badge(self, notice):
@@ -211,10 +231,6 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("importo"), ordering="total_due")
     def total_eur(self, notice):
         return euro(notice.total_due)
-
-    @admin.display(description=_("inviata il"), ordering="sent_on")
-    def sent(self, notice):
-        return _day(notice.sent_on)
 
     @admin.display(description=_("termine di pagamento"), ordering="payment_due_on")
     def payment_deadline(self, notice):
@@ -226,6 +242,9 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
     def suspension_allowed(self, notice):
         # Pending while no step was taken: as long as a receipt can still move the day.
         pending = notice.status in statuses(Operation.RECORD_RECEIPT)
+        if notice.suspension_allowed_on is None and notice.held:
+            # Sent, but every bill still due is held by a complaint: no day until a block is lifted.
+            return blocked_label(selectors.blocking_complaints([notice.pk]).get(notice.pk, []))
         return _day_with_badge(notice.suspension_allowed_on, pending=pending)
 
     @admin.display(description=_("ricezione presunta"))
@@ -241,13 +260,24 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
         url = reverse("admin:notifications_communication_change", args=[notice.communication_id])
         return format_html('<a href="{}">{}</a>', url, _("Lettera e invii"))
 
+    def get_queryset(self, request):
+        # Whether a complaint holds one of its bills still due, for the list's "next step" (one query).
+        held = DefaultNoticeItem.objects.filter(
+            notice=OuterRef("pk"),
+            invoice__dunning_blocked=True,
+            invoice__status__in=Invoice.OPEN_STATUSES,
+        )
+        return super().get_queryset(request).annotate(held=Exists(held))
+
     @admin.display(description=_("prossimo passo"))
     def next_step(self, notice):
-        operations = available_operations(notice)
+        blocked_by = selectors.blocking_complaints([notice.pk]).get(notice.pk, []) if notice.held else []
+        operations = selectors.offered_operations(notice, blocked_by=blocked_by)
+        held = format_html("<strong>{}</strong> ", blocked_label(blocked_by)) if blocked_by else ""
         if not operations:
-            return "—"
+            return held or "—"
         label, url = operation_link(notice, operations[0])
-        return format_html('<a class="button" href="{}">{}</a>', url, label)
+        return format_html('{}<a class="button" href="{}">{}</a>', held, url, label)
 
     # --- bulk actions: sending renders PDFs, so it is queued (DESIGN.md §4) -------------------------------
 

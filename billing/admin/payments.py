@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services
 from billing.admin.common import AddedThroughServiceMixin, RecordViews, euro
-from billing.admin.forms import PaymentRegistrationForm
+from billing.admin.forms import ManualCreditForm, PaymentRegistrationForm
 from billing.models import Charge, Credit, CreditUse, Payment, PaymentAllocation
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day_with_badge as _day_with_badge
@@ -136,7 +136,10 @@ class CreditUseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Credit)
-class CreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
+    """Credits are written by the services (indemnities, overpayments); an officer adds a manual one, with its
+    reason, through services.grant_manual_credit, which records who granted it and when."""
+
     list_display = [
         "created",
         "customer",
@@ -160,9 +163,48 @@ class CreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_on",
         "pay_by",
         "source_key",
+        "granted_by",
+        "granted_at",
     ]
     readonly_fields = fields
     inlines = [CreditUseInline]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ManualCreditForm(
+            request.POST or None, initial={"granted_on": dates.today()}, admin_site=self.admin_site
+        )
+        credit = self._submit(
+            request,
+            form,
+            lambda data: services.grant_manual_credit(
+                customer=data["customer"],
+                contract=data["contract"],
+                amount=data["amount"],
+                reason=data["reason"],
+                granted_on=data["granted_on"],
+                by=request.user,
+            ),
+        )
+        if credit is not None:
+            message = _("Credito di %(amount)s concesso: %(reason)s") % {
+                "amount": euro(credit.amount),
+                "reason": credit.description,
+            }
+            self.log_addition(request, credit, message)
+            self.message_user(request, message, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:billing_credit_change", args=[credit.pk]))
+        return self._record_page(
+            request,
+            form=form,
+            title=_("Concedi un credito al cliente"),
+            intro=_(
+                "Il credito è detratto dalle prossime bollette del cliente, dalla più vicina, con il motivo "
+                "stampato sulla riga; resta registrato chi lo ha concesso e quando."
+            ),
+            submit=_("Concedi il credito"),
+        )
 
     @admin.display(description=_("riconosciuto il"), ordering="created_on")
     def created(self, credit):

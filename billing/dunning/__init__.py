@@ -19,7 +19,9 @@ from importlib import import_module
 _PUBLIC = {
     "is_anomalous_for_complaint": "billing.dunning.notices",  # complaints
     "block_dunning": "billing.dunning.notices",  # complaints
-    "unblock_dunning": "billing.dunning.notices",  # complaints
+    "lift_dunning_block": "billing.dunning.notices",  # complaints
+    "active_blocks": "billing.dunning.notices",  # complaints
+    "lifted_by_hand": "billing.dunning.notices",  # complaints
     "issue_notice_letter": "billing.dunning.notices",  # tests/stack
     "record_dispatch": "billing.dunning.notices",  # tests/stack
     "supply_rule": "billing.deadlines",  # tests/e2e

@@ -2,7 +2,9 @@
 
 1. The daily sweeps mark unpaid invoices overdue and put every invoice overdue by N days of a customer into
    ONE notice (`prepare_default_notice`); until staff send it, invoices that become due later join it.
-   An anomalous invoice under complaint is kept out (`block_dunning`, called by the complaints app).
+   An anomalous invoice under complaint is kept out while a complaint's DunningBlock holds it
+   (`block_dunning`, `lift_dunning_block`, called by the complaints app); a sent notice whose every bill
+   still due is held does not become "suspension allowed".
 2. Staff send it (`queue_sending`, rendered in Celery): by PEC, which goes out at once and prints the exact
    deadline; or by raccomandata, written to the outbox to be printed, whose posting date — recorded on the
    letter (billing/dunning/letters.py) or with `record_dispatch` — starts the 40-day payment term.
@@ -33,12 +35,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Customer
+from billing import instalments
 from billing.deadlines import dunning_due_date
 from billing.dunning import letters
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, allows, condition
-from billing.dunning.selectors import amount_still_due
-from billing.dunning.steps import INTERVENTION_KINDS
-from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
+from billing.dunning.selectors import amount_still_due, every_bill_blocked
+from billing.dunning.steps import INTERVENTION_KINDS, earliest_step_day
+from billing.models import (
+    ZERO,
+    DefaultNotice,
+    DefaultNoticeItem,
+    DunningBlock,
+    Invoice,
+    SuspensionStep,
+)
 from portal.lib import formatting
 from portal.lib.dates import add_days, add_months, rome_date
 from portal.lib.emails import absolute_url
@@ -86,9 +96,9 @@ def anomalous_invoice_is_protected(
 
 
 def is_anomalous_for_complaint(*, invoice: Invoice, complaint_received_on: date) -> bool:
-    """Whether a billing-rectification complaint about `invoice` must keep it from leading to suspension
-    (then the complaints app calls `block_dunning`). The average is over the contract's invoices issued in
-    the 12 months before it, credit-noted ones excluded."""
+    """Whether a complaint about `invoice`, whatever kind the sender chose, must keep it from leading to
+    suspension (complaints.services.apply_dunning_block then blocks it). The average is over the contract's
+    invoices issued in the 12 months before it, credit-noted ones excluded."""
     if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued or invoice.due_on is None:
         return False
     earlier = [
@@ -109,17 +119,55 @@ def is_anomalous_for_complaint(*, invoice: Invoice, complaint_received_on: date)
     )
 
 
+def active_blocks(*, complaint=None, invoice: Invoice | None = None) -> QuerySet[DunningBlock]:
+    """The blocks holding an invoice now, of a complaint or on an invoice."""
+    blocks = DunningBlock.objects.filter(lifted_at__isnull=True).select_related("complaint", "invoice")
+    if complaint is not None:
+        blocks = blocks.filter(complaint=complaint)
+    if invoice is not None:
+        blocks = blocks.filter(invoice=invoice)
+    return blocks
+
+
+def lifted_by_hand(*, complaint, invoice: Invoice) -> bool:
+    """Staff lifted this complaint's block on the invoice while the case was open: their decision stands
+    against the rule, until they block it again."""
+    return DunningBlock.objects.filter(complaint=complaint, invoice=invoice, lifted_by_hand=True).exists()
+
+
 @transaction.atomic
-def block_dunning(*, invoice: Invoice, reason: str) -> Invoice:
-    """Keep an invoice out of default notices and suspensions, e.g. an anomalous invoice under a
-    billing-rectification complaint until the reasoned reply (ARERA). Called by the complaints app."""
+def block_dunning(
+    *, invoice: Invoice, complaint, reason: str, manual: bool = False, by=None, now: datetime | None = None
+) -> DunningBlock:
+    """Keep an invoice out of default notices and suspensions until `complaint` is answered: an anomalous
+    invoice under complaint (ARERA), or staff's decision on the case (`manual`). Called by the complaints
+    app. A second block of the same complaint adds nothing, but a manual one makes it staff's (the rule no
+    longer lifts it)."""
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Indica il motivo del blocco.")})
+    if complaint.answered_on is not None:
+        raise ValidationError(
+            _("Il reclamo %(code)s ha già una risposta: non blocca più la bolletta.")
+            % {"code": complaint.code}
+        )
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    invoice.dunning_blocked = True
-    invoice.dunning_blocked_reason = reason[:300]
-    invoice.save(update_fields=["dunning_blocked", "dunning_blocked_reason"])
+    if invoice.kind != Invoice.Kind.INVOICE or not invoice.is_issued:
+        raise ValidationError(_("Si bloccano i solleciti solo di una bolletta emessa."))
+    block = active_blocks(complaint=complaint, invoice=invoice).first()
+    if block is None:
+        block = DunningBlock.objects.create(
+            invoice=invoice,
+            complaint=complaint,
+            manual=manual,
+            reason=reason[:300],
+            set_by=by,
+            set_at=now or timezone.now(),
+        )
+    elif manual and not block.manual:
+        block.manual, block.reason, block.set_by = True, reason[:300], by
+        block.save(update_fields=["manual", "reason", "set_by"])
+    _follow_blocks(invoice)
     # Out of the notice still being collected: no letter may demand it. A notice already sent keeps it, and
     # record_suspension_step refuses any step while it is blocked.
     for item in DefaultNoticeItem.objects.filter(
@@ -131,16 +179,78 @@ def block_dunning(*, invoice: Invoice, reason: str) -> Invoice:
             _update_total(notice)
         else:
             notice.delete()  # nothing left to demand, and it never went out
-    return invoice
+    # A notice already "suspension allowed" whose every bill still due is now blocked allows nothing: back to
+    # its payment term, held until a block is lifted (`_free`).
+    for notice in DefaultNotice.objects.select_for_update().filter(
+        status=DefaultNotice.Status.SUSPENSION_ALLOWED, items__invoice=invoice
+    ):
+        if every_bill_blocked(notice):
+            notice.status = DefaultNotice.Status.DISPATCHED
+            notice.suspension_allowed_on = None
+            notice.save(update_fields=["status", "suspension_allowed_on"])
+    return block
 
 
 @transaction.atomic
-def unblock_dunning(*, invoice: Invoice) -> Invoice:
-    """Lift the block (the complaint was answered): an invoice still unpaid is due for a notice again."""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    invoice.dunning_blocked = False
-    invoice.dunning_blocked_reason = ""
-    fields = ["dunning_blocked", "dunning_blocked_reason"]
+def lift_dunning_block(
+    *, block: DunningBlock, reason: str = "", by=None, by_hand: bool = True, now: datetime | None = None
+) -> DunningBlock:
+    """Lift one complaint's block. By staff (`by_hand`) before the complaint's reply it needs a reason, kept
+    on the block; the reply, or the rule when the case no longer protects the invoice, lifts it with
+    `by_hand=False`. The invoice is free again once no other complaint holds it."""
+    reason = reason.strip()
+    if by_hand and block.complaint.answered_on is None and not reason:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "Il reclamo %(code)s non ha ancora una risposta: indica il motivo per togliere il blocco."
+                )
+                % {"code": block.complaint.code}
+            }
+        )
+    now = now or timezone.now()
+    invoice = Invoice.objects.select_for_update().get(pk=block.invoice_id)
+    block = DunningBlock.objects.select_for_update().select_related("complaint").get(pk=block.pk)
+    if block.lifted_at is not None:
+        return block
+    block.lifted_at, block.lifted_by = now, by
+    block.lifted_by_hand, block.lift_reason = by_hand, reason[:300]
+    block.save(update_fields=["lifted_at", "lifted_by", "lifted_by_hand", "lift_reason"])
+    if not _follow_blocks(invoice):
+        _free(invoice, today=rome_date(now))
+    return block
+
+
+@transaction.atomic
+def unblock_dunning(*, invoice: Invoice, reason: str = "", by=None, now: datetime | None = None) -> Invoice:
+    """Staff lift every block on the invoice (billing admin): a reason is needed while a complaint holding
+    it waits for its reply."""
+    for block in active_blocks(invoice=invoice):
+        lift_dunning_block(block=block, reason=reason, by=by, now=now)
+    invoice.refresh_from_db()
+    return invoice
+
+
+def _follow_blocks(invoice: Invoice) -> bool:
+    """Set the invoice's flag and reason from its active blocks (the invoice is locked); whether any holds
+    it."""
+    codes = list(
+        active_blocks(invoice=invoice).order_by("set_at", "pk").values_list("complaint__code", flat=True)
+    )
+    invoice.dunning_blocked = bool(codes)
+    invoice.dunning_blocked_reason = (
+        _("Reclamo %(codes)s: nessuna sospensione prima della risposta motivata.")
+        % {"codes": ", ".join(codes)}
+        if codes
+        else ""
+    )[:300]
+    invoice.save(update_fields=["dunning_blocked", "dunning_blocked_reason"])
+    return bool(codes)
+
+
+def _free(invoice: Invoice, *, today: date) -> None:
+    """No complaint holds the invoice any more: still unpaid, it is due for a notice again, and a sent notice
+    held only by blocks counts towards suspension again."""
     in_open_notice = invoice.default_notice_items.filter(notice__status__in=OPEN_STATUSES).exists()
     if (
         invoice.kind == Invoice.Kind.INVOICE
@@ -149,9 +259,16 @@ def unblock_dunning(*, invoice: Invoice) -> Invoice:
         and not in_open_notice
     ):
         invoice.dunning_due_on = dunning_due_date(invoice.due_on)
-        fields.append("dunning_due_on")
-    invoice.save(update_fields=fields)
-    return invoice
+        invoice.save(update_fields=["dunning_due_on"])
+    for notice in DefaultNotice.objects.select_for_update().filter(
+        status=DefaultNotice.Status.DISPATCHED, suspension_allowed_on__isnull=True, items__invoice=invoice
+    ):
+        if every_bill_blocked(notice):
+            continue  # another of its bills is still held
+        notice.suspension_allowed_on = earliest_step_day(notice)
+        notice.save(update_fields=["suspension_allowed_on"])
+        if notice.suspension_allowed_on <= today:
+            reach_suspension_allowed(notice, today=today)  # as the sweep would on its next run
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -186,8 +303,10 @@ def prepare_default_notice(*, customer: Customer, today: date) -> DefaultNotice 
         )
         .order_by("due_on", "sequence")
     )
-    settled = [invoice.pk for invoice in invoices if invoice.outstanding <= ZERO]
-    invoices = [invoice for invoice in invoices if invoice.outstanding > ZERO]
+    # Paid meanwhile, or held by an approved instalment plan: no longer due for a notice.
+    held = instalments.suspended_invoice_ids(invoice.pk for invoice in invoices)
+    settled = [invoice.pk for invoice in invoices if invoice.outstanding <= ZERO or invoice.pk in held]
+    invoices = [invoice for invoice in invoices if invoice.outstanding > ZERO and invoice.pk not in held]
     Invoice.objects.filter(pk__in=settled).update(dunning_due_on=None)
     if not invoices:
         return None
@@ -479,9 +598,48 @@ def cancel_notice(
 
 def reach_suspension_allowed(notice: DefaultNotice, *, today: date) -> None:
     """Sweep act: the notice's first step day has come. Still unpaid: staff may now act (worklist);
-    paid meanwhile (e.g. by a credit note): closed."""
+    paid meanwhile (e.g. by a credit note): closed; every bill still due held by a complaint: held."""
     if amount_still_due(notice) <= ZERO:
         _close(notice, status=DefaultNotice.Status.CLOSED_PAID, on=today)
         return
+    if every_bill_blocked(notice):
+        # ARERA: nothing it demands may lead to suspension before the reasoned replies. Held, off the sweep:
+        # lifting the last block sets the day again (`_free`).
+        notice.suspension_allowed_on = None
+        notice.save(update_fields=["suspension_allowed_on"])
+        return
     notice.status = DefaultNotice.Status.SUSPENSION_ALLOWED
     notice.save(update_fields=["status"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Instalment plans (billing/instalments.py): an approved plan holds its bills out of the procedure
+# ---------------------------------------------------------------------------------------------------------
+
+
+def suspend_for_instalment_plan(*, invoice: Invoice) -> None:
+    """An approved plan covers the invoice (locked by the caller): no longer due for a notice, and out of
+    the notice still being collected. A notice already sent keeps it, but record_suspension_step refuses
+    any step while the plan runs."""
+    invoice.dunning_due_on = None
+    invoice.save(update_fields=["dunning_due_on"])
+    collecting = DefaultNoticeItem.objects.filter(
+        condition(Operation.SEND, prefix="notice__"), invoice=invoice
+    )
+    for item in collecting:
+        notice = DefaultNotice.objects.select_for_update().get(pk=item.notice_id)
+        item.delete()
+        if notice.items.exists():
+            _update_total(notice)
+        else:
+            notice.delete()  # nothing left to demand, and it never went out
+
+
+def resume_after_instalment_plan(*, invoice: Invoice, today: date) -> None:
+    """The plan covering the invoice (locked by the caller) lapsed: still unpaid and in no open notice, it
+    is due for a notice at once — its due date passed long ago. One in a sent notice goes on with it."""
+    in_open_notice = invoice.default_notice_items.filter(notice__status__in=OPEN_STATUSES).exists()
+    still_due = invoice.awaits_payment and invoice.outstanding > ZERO
+    if still_due and invoice.dunning_due_on is None and not in_open_notice:
+        invoice.dunning_due_on = today
+        invoice.save(update_fields=["dunning_due_on"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from billing import deadlines
-from billing.dunning.lifecycle import Operation, allows, condition, statuses
+from billing.dunning.lifecycle import Operation, available_operations, condition, statuses
 from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
 
 
@@ -35,10 +35,47 @@ def with_amount_still_due(notices: QuerySet[DefaultNotice]) -> QuerySet[DefaultN
     return notices.annotate(still_due=Coalesce(Subquery(per_notice), Value(ZERO)))
 
 
+def every_bill_blocked(notice: DefaultNotice) -> bool:
+    """Every bill of the notice still to be paid is held by a complaint (DunningBlock): ARERA allows no
+    step before the reasoned replies, so the notice does not become "suspension allowed"."""
+    still_due = notice.items.filter(invoice__status__in=Invoice.OPEN_STATUSES)
+    return still_due.exists() and not still_due.filter(invoice__dunning_blocked=False).exists()
+
+
+def blocking_complaints(notice_ids) -> dict[int, list[str]]:
+    """Per notice, the codes of the complaints holding one of its bills still to be paid (one query)."""
+    rows = (
+        DefaultNoticeItem.objects.filter(
+            notice_id__in=list(notice_ids),
+            invoice__dunning_blocked=True,
+            invoice__status__in=Invoice.OPEN_STATUSES,
+            invoice__dunning_blocks__lifted_at__isnull=True,
+        )
+        .values_list("notice_id", "invoice__dunning_blocks__complaint__code")
+        .order_by("notice_id", "invoice__dunning_blocks__complaint__code")
+        .distinct()
+    )
+    codes: dict[int, list[str]] = {}
+    for notice_id, code in rows:
+        codes.setdefault(notice_id, []).append(code)
+    return codes
+
+
+def offered_operations(notice: DefaultNotice, *, blocked_by=()) -> list[Operation]:
+    """What staff can do next with the notice, the most likely first — without the step that
+    record_suspension_step refuses while complaints (`blocked_by`, their codes) hold one of its bills."""
+    return [
+        operation
+        for operation in available_operations(notice)
+        if not (blocked_by and operation == Operation.RECORD_STEP)
+    ]
+
+
 @dataclass(frozen=True)
 class WorklistRow:
     notice: DefaultNotice
     operation: Operation | None  # the one to open from this section, when the notice allows it
+    blocked_by: tuple[str, ...] = ()  # complaints holding one of its bills still due: no step until replied
 
 
 @dataclass(frozen=True)
@@ -48,6 +85,7 @@ class ReducedSupply:
     notice: DefaultNotice
     step: SuspensionStep
     allowed_on: date
+    blocked_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,11 +103,9 @@ def worklist(today: date) -> list[WorklistSection]:
     Status = DefaultNotice.Status
     notices = DefaultNotice.objects.select_related("customer")
 
-    def rows(queryset, operation: Operation) -> list[WorklistRow]:
-        return [
-            WorklistRow(notice=notice, operation=operation if allows(notice, operation) else None)
-            for notice in queryset
-        ]
+    def rows(queryset, operation: Operation):
+        """(notice, operation) pairs: the rows are made once the blocks of every section are known."""
+        return [(notice, operation) for notice in queryset]
 
     reduced = (
         SuspensionStep.objects.filter(
@@ -83,7 +119,7 @@ def worklist(today: date) -> list[WorklistSection]:
     paid_after_step = with_amount_still_due(
         notices.filter(status__in=statuses(Operation.REACTIVATE)).order_by("sent_on", "pk")
     ).filter(still_due__lte=ZERO)
-    return [
+    sections = [
         WorklistSection(
             key="to-send",
             title=_("Da inviare"),
@@ -153,4 +189,25 @@ def worklist(today: date) -> list[WorklistSection]:
             hint=_("Nessun importo ancora da pagare: chiedi la riattivazione al distributore (art. 6.5)."),
             rows=rows(paid_after_step, Operation.REACTIVATE),
         ),
+    ]
+    # One more query for all sections: the complaints holding a bill of a listed notice.
+    blocked = blocking_complaints(
+        {notice.pk for section in sections for notice, _operation in section.rows or ()}
+        | {supply.notice.pk for section in sections for supply in section.steps or ()}
+    )
+
+    def row(notice: DefaultNotice, operation: Operation) -> WorklistRow:
+        blocked_by = tuple(blocked.get(notice.pk, ()))
+        offered = operation in offered_operations(notice, blocked_by=blocked_by)
+        return WorklistRow(notice=notice, operation=operation if offered else None, blocked_by=blocked_by)
+
+    return [
+        replace(
+            section,
+            rows=None if section.rows is None else [row(*found) for found in section.rows],
+            steps=None
+            if section.steps is None
+            else [replace(s, blocked_by=tuple(blocked.get(s.notice.pk, ()))) for s in section.steps],
+        )
+        for section in sections
     ]

@@ -18,8 +18,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import deadlines
+from billing import deadlines, instalments
 from billing.deadlines import supply_rule
+from billing.dunning import selectors
 from billing.dunning.lifecycle import Operation, allows
 from billing.models import ZERO, Credit, DefaultNotice, SuspensionStep
 from contracts.deadlines import presumed_receipt
@@ -190,13 +191,17 @@ def record_suspension_step(
         # ARERA: an anomalous invoice under complaint cannot lead to suspension before the reasoned reply.
         raise ValidationError(
             _(
-                "La bolletta %(numbers)s è contestata con un reclamo per bolletta anomala: nessuna riduzione o "
-                "sospensione prima della risposta motivata. Attendi la risposta, oppure annulla questa "
-                "costituzione in mora: la prossima sarà preparata senza la bolletta contestata."
+                "La bolletta %(numbers)s è contestata con un reclamo per bolletta anomala (%(complaints)s): "
+                "nessuna riduzione o sospensione prima della risposta motivata. Attendi la risposta, oppure "
+                "annulla questa costituzione in mora: la prossima sarà preparata senza la bolletta contestata."
             )
-            % {"numbers": ", ".join(blocked)}
+            % {
+                "numbers": ", ".join(blocked),
+                "complaints": ", ".join(selectors.blocking_complaints([notice.pk]).get(notice.pk, [])),
+            }
         )
 
+    _refuse_during_instalment_plan(notice)
     allowed_on, rule = step_allowed_on(notice, service, kind)
     early = allowed_on is None or requested_on < allowed_on
     if early and not override_reason:
@@ -230,6 +235,22 @@ def record_suspension_step(
     _update_status_from_steps(notice)
     _flag_suspension(step)
     return step
+
+
+def _refuse_during_instalment_plan(notice: DefaultNotice) -> None:
+    """An approved instalment plan suspends the default procedure for the bills it covers
+    (billing/instalments.py): no reduction or suspension for them while it runs."""
+    items = notice.items.select_related("invoice")
+    still_due = [item.invoice for item in items if item.invoice.outstanding > ZERO]
+    held = instalments.suspended_invoice_ids(invoice.pk for invoice in still_due)
+    if held:
+        raise ValidationError(
+            _(
+                "La bolletta %(numbers)s è in una rateizzazione approvata: finché il cliente ne paga le "
+                "rate, nessuna riduzione o sospensione."
+            )
+            % {"numbers": ", ".join(invoice.number for invoice in still_due if invoice.pk in held)}
+        )
 
 
 def _check_step_dates(*, kind: str, requested_on: date, executed_on: date | None, today: date) -> None:

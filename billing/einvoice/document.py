@@ -87,7 +87,11 @@ def fattura(invoice: Invoice, *, progressivo: str) -> fa.FatturaPrivati12:
     data = fa.DatiGenerali(dati_generali_documento=general)
     if invoice.kind == Invoice.Kind.CREDIT_NOTE:
         corrected = invoice.corrects
-        general.causale.append(latin(f"Nota di credito a rettifica della bolletta {corrected.number}"))
+        # DatiGenerali holds its own copy of `general` (a38 copies a model assigned to a field): write there.
+        causale = data.dati_generali_documento.causale
+        causale.append(latin(f"Nota di credito a rettifica della bolletta {corrected.number}"))
+        if invoice.credit_reason:
+            causale.append(latin(f"Motivo: {invoice.credit_reason}", 200))
         data.dati_fatture_collegate.append(
             fa.DatiFattureCollegate(id_documento=corrected.number, data=corrected.issued_on)
         )
@@ -275,10 +279,14 @@ def _lines(goods, invoice: Invoice, sign: Decimal) -> None:
 
 def lines_with_nature(invoice: Invoice) -> list[tuple[InvoiceLine, str | None]]:
     """Each line with the Natura of its VAT exemption (None: the line has a VAT rate). A credit note's line
-    is outside VAT for the reason the line it corrects was: the corrected invoice's line at the same place."""
-    lines = list(invoice.lines.all())
-    kinds = [line.kind for line in lines]
-    if invoice.kind == Invoice.Kind.CREDIT_NOTE and invoice.corrects_id:
+    is outside VAT for the reason the line it takes back was (notes issued before lines were linked: the
+    corrected invoice's line at the same place); an amount taken back outside VAT is N1, as the deposit,
+    indemnities and interest it can only come from."""
+    lines = list(invoice.lines.select_related("corrects_line"))
+    kinds = [line.corrects_line.kind if line.corrects_line else line.kind for line in lines]
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE and invoice.corrects_id and not any(
+        line.corrects_line_id for line in lines
+    ):
         corrected = [line.kind for line in invoice.corrects.lines.all()]
         if len(corrected) == len(lines):
             kinds = corrected

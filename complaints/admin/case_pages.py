@@ -22,6 +22,8 @@ from complaints.admin.forms import (
     AskCustomerForm,
     AssignForm,
     AttachmentForm,
+    DunningBlockForm,
+    DunningLiftForm,
     ExclusionForm,
     NoteForm,
     ReclassifyForm,
@@ -43,6 +45,8 @@ class CasePages:
             case_route(self, self.reclassify_view, "reclassify", "riclassifica/"),
             case_route(self, self.attach_view, "attach", "allega/"),
             case_route(self, self.exclusion_view, "exclusion", "esclusione-indennizzo/"),
+            case_route(self, self.block_dunning_view, "block_dunning", "blocca-solleciti/"),
+            case_route(self, self.lift_dunning_view, "lift_dunning", "sblocca-solleciti/"),
             case_route(self, self.attachment_view, "attachment", "allegati/<int:attachment_id>/"),
             *super().get_urls(),
         ]
@@ -253,6 +257,47 @@ class CasePages:
             act=act,
         )
 
+    def block_dunning_view(self, request, object_id):
+        def act(complaint, data):
+            services.block_invoice_dunning(complaint=complaint, reason=data["reason"], by=request.user)
+            return _("Solleciti della bolletta %(number)s bloccati fino alla risposta: %(reason)s") % {
+                "number": complaint.invoice.number,
+                "reason": data["reason"],
+            }
+
+        return self._case_view(
+            request,
+            object_id,
+            form_class=DunningBlockForm,
+            title=_("Blocca i solleciti della bolletta contestata"),
+            intro=_(
+                "La bolletta non entra in costituzioni in mora e non porta a riduzioni o sospensioni finché "
+                "il caso non ha la risposta motivata; il blocco nomina questo reclamo e si toglie con la "
+                "risposta."
+            ),
+            submit=_("Blocca i solleciti"),
+            act=act,
+        )
+
+    def lift_dunning_view(self, request, object_id):
+        def act(complaint, data):
+            services.lift_invoice_dunning(complaint=complaint, reason=data["reason"], by=request.user)
+            return _("Blocco dei solleciti tolto: %(reason)s") % {"reason": data["reason"]}
+
+        return self._case_view(
+            request,
+            object_id,
+            form_class=DunningLiftForm,
+            title=_("Togli il blocco dei solleciti"),
+            intro=_(
+                "Il reclamo non ha ancora una risposta: senza blocco la bolletta può entrare in una "
+                "costituzione in mora e portare alla sospensione. Il blocco si toglie comunque da solo con la "
+                "risposta."
+            ),
+            submit=_("Togli il blocco"),
+            act=act,
+        )
+
     def attachment_view(self, request, object_id, attachment_id):
         complaint = self._case(request, object_id, change=False)
         attachment = complaint.attachments.filter(pk=attachment_id).first()
@@ -273,7 +318,7 @@ class CasePages:
     def assign_to_me(self, request, queryset):
         self._assign_many(request, queryset, request.user)
 
-    @admin.action(description=_("Assegna a…"), permissions=["change"])
+    @admin.action(description=_("Assegna o riassegna a…"), permissions=["change"])
     def assign_to(self, request, queryset):
         form = AssignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():

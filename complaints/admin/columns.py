@@ -45,9 +45,22 @@ class ComplaintColumns:
     def case_code(self, complaint):
         return format_html('<span style="white-space:nowrap">{}</span>', complaint.code)
 
-    @admin.display(description=_("tipo"), ordering="kind")
-    def kind_short(self, complaint):
-        return KIND_SHORT.get(complaint.kind, complaint.get_kind_display())
+    # The list's cells hold two facts each, one under the other, so that the queue fits 1280 px.
+    @admin.display(description=_("tipo e argomento"), ordering="kind")
+    def kind_and_topic(self, complaint):
+        return format_html(
+            "{}<br><small>{}</small>",
+            KIND_SHORT.get(complaint.kind, complaint.get_kind_display()),
+            complaint.get_topic_display(),
+        )
+
+    @admin.display(description=_("stato e assegnatario"), ordering="status")
+    def status_and_assignee(self, complaint):
+        return format_html(
+            "{}<br><small>{}</small>",
+            complaint.get_status_display(),
+            person(complaint.assignee) if complaint.assignee else _("non assegnato"),
+        )
 
     @admin.display(description=_("cliente"), ordering="sender_name")
     def sender(self, complaint):
@@ -76,16 +89,21 @@ class ComplaintColumns:
         )
 
     def days_left(self, complaint):
+        if complaint.status == Complaint.Status.REPLY_TO_POST:
+            # Written but not posted: not answered yet, and the clock still runs.
+            return format_html(
+                "<strong>{}</strong> · {}",
+                _("risposta da spedire per posta"),
+                days_left_badge(complaint.answer_due_on, dates.today()),
+            )
         if complaint.answered_on is None:
             return days_left_badge(complaint.answer_due_on, dates.today())
-        text = format_html(
-            '<span style="white-space:nowrap">{}</span>',
-            _("risposto il %(day)s") % {"day": _day(complaint.answered_on)},
-        )
+        # Free to wrap (a date never breaks): in the list's narrow column the answer fits in two lines.
+        text = _("risposto il %(day)s") % {"day": _day(complaint.answered_on)}
         late = selectors.days_answered_late(complaint)
         if late:
             return format_html(
-                '{} <span style="color:#b42318;white-space:nowrap">({})</span>',
+                '{} <span style="color:#b42318">({})</span>',
                 text,
                 ngettext("%(n)d giorno in ritardo", "%(n)d giorni in ritardo", late) % {"n": late},
             )
@@ -137,15 +155,40 @@ class ComplaintColumns:
     def service_link(self, complaint):
         return self._admin_link(complaint.service, "admin:contracts_service_change")
 
-    @admin.display(description=_("bolletta contestata"))
-    def invoice_link(self, complaint):
-        invoice = complaint.invoice
-        if invoice is None:
+    @admin.display(description=_("solleciti della bolletta"))
+    def dunning_block(self, complaint):
+        """Whether the case holds its invoice out of dunning (services.apply_dunning_block), who decided."""
+        if complaint.invoice_id is None:
             return "—"
-        text = invoice.number or _("bozza n. %(pk)s") % {"pk": invoice.pk}
-        if invoice.dunning_blocked:
-            return format_html("{} · {}", text, _("sollecito e sospensione bloccati fino alla risposta"))
-        return text
+        lines = []
+        for block in complaint.dunning_blocks.filter(invoice_id=complaint.invoice_id).select_related(
+            "set_by", "lifted_by"
+        ):
+            who = person(block.set_by) if block.manual and block.set_by else _("per regola")
+            if block.is_active:
+                lines.append(
+                    _("Bloccati fino alla risposta: %(reason)s (dal %(day)s, %(who)s).")
+                    % {"reason": block.reason, "day": _day(dates.rome_date(block.set_at)), "who": who}
+                )
+            elif block.lifted_by_hand:
+                lines.append(
+                    _("Blocco tolto il %(day)s da %(who)s: %(reason)s")
+                    % {
+                        "day": _day(dates.rome_date(block.lifted_at)),
+                        "who": person(block.lifted_by) if block.lifted_by else "—",
+                        "reason": block.lift_reason,
+                    }
+                )
+        others = (
+            complaint.invoice.dunning_blocks.filter(lifted_at__isnull=True)
+            .exclude(complaint=complaint)
+            .values_list("complaint__code", flat=True)
+        )
+        if others:
+            lines.append(_("Bloccati anche dal reclamo %(codes)s.") % {"codes": ", ".join(others)})
+        if not lines:
+            return _("Non bloccati: la bolletta non risulta anomala per questo caso.")
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     @admin.display(description=_("indennizzo"))
     def indemnity(self, complaint):

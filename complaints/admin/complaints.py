@@ -13,17 +13,19 @@ read-only fields (columns.py), the buttons' pages (case_pages.py, reply_pages.py
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from complaints import reply_templates, services
+from complaints import reply_templates, selectors, services
 from complaints.admin.case_pages import CasePages
 from complaints.admin.columns import ComplaintColumns
 from complaints.admin.common import change_url, error_text, person
-from complaints.admin.filters import AssigneeFilter, DeadlineFilter
-from complaints.admin.forms import ComplaintRegistrationForm
+from complaints.admin.filters import AssigneeFilter, DeadlineFilter, StatusFilter
+from complaints.admin.forms import ComplaintCaseForm, ComplaintRegistrationForm
 from complaints.admin.inlines import ComplaintAttachmentInline, ComplaintEventInline
 from complaints.admin.reply_pages import ReplyPages
 from complaints.admin.reports import Reports
@@ -33,28 +35,28 @@ from portal.lib.formatting import day as _day
 
 SECTION_FIELDS = list(reply_templates.SECTION_FIELDS)
 # The only fields typed on the change page; the rest changes through the services.
-EDITABLE_WHILE_OPEN = [*SECTION_FIELDS, "delay_cause"]
+EDITABLE_WHILE_OPEN = [*SECTION_FIELDS, "delay_cause", "invoice"]
 EDITABLE_AFTER_REPLY = ["delay_cause"]
 
 
 @admin.register(Complaint)
 class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLookupsAdmin):
-    # The deadline right after the code: on a narrow screen the last columns scroll, never the clock.
+    # The deadline right after the code; six columns, so that the queue fits 1280 px beside both sidebars.
     list_display = [
         "case_code",
         "answer_due",
-        "status",
-        "sender",
-        "kind_short",
-        "topic",
         "received",
-        "assignee",
+        "sender",
+        "kind_and_topic",
+        "status_and_assignee",
     ]
     list_display_links = ["case_code"]
+    # The queue: the nearest answer-by date first (and the default view shows open cases only).
+    ordering = ["answer_due_on", "pk"]
     list_select_related = ["customer", "assignee"]
     list_filter = [
         DeadlineFilter,
-        "status",
+        StatusFilter,
         "kind",
         "topic",
         "channel",
@@ -139,7 +141,7 @@ class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLooku
                     ("customer_link", "contract_link"),
                     ("service_link", "supply_reference"),
                     "supply_address",
-                    "invoice_link",
+                    ("invoice", "dunning_block"),
                     ("sender_tax_id", "sender_email"),
                     ("reply_address", "reply_address_confirmed"),
                 ]
@@ -215,6 +217,7 @@ class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLooku
         if obj is None:
             kwargs["form"] = ComplaintRegistrationForm
             return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = ComplaintCaseForm
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj.is_open and not any(getattr(obj, name).strip() for name in SECTION_FIELDS):
             return _with_reply_draft(form, reply_templates.draft(obj).as_fields())
@@ -255,9 +258,11 @@ class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLooku
         if not change:
             return  # filed by `save_form`
         # Only what staff type here; the reply sections always, since a draft left as offered is wanted.
-        fields = [name for name in EDITABLE_WHILE_OPEN if name in form.cleaned_data]
+        fields = [name for name in EDITABLE_WHILE_OPEN if name in form.cleaned_data and name != "invoice"]
         if fields:
             obj.save(update_fields=fields)
+        if "invoice" in form.changed_data:  # linked later: the anomalous-bill block follows
+            services.link_invoice(complaint=obj, invoice=form.cleaned_data["invoice"], by=request.user)
 
     def save_related(self, request, form, formsets, change):
         if change:  # a new case has nothing related to save: the service filed it whole
@@ -299,6 +304,8 @@ class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLooku
                 case_urls=self._case_urls(complaint),
                 show_save_and_add_another=False,
             )
+            if complaint.is_open and extra_context["can_work"]:
+                extra_context["reply_snippets"] = reply_templates.snippets_for(complaint)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def response_change(self, request, obj):
@@ -309,12 +316,37 @@ class ComplaintAdmin(ComplaintColumns, CasePages, ReplyPages, Reports, SafeLooku
         return super().response_change(request, obj)
 
     def changelist_view(self, request, extra_context=None):
+        if request.method == "GET" and not request.GET:
+            # The queue opens on its default view, written in the URL so that the filters show it and it can
+            # be cleared ("Tutti"); a link with any filter of its own is shown as it is.
+            return HttpResponseRedirect(f"{request.path}?{self.default_queue(request)}")
         extra_context = {
             **(extra_context or {}),
             "quality_url": reverse("admin:complaints_complaint_quality"),
             "register_url": reverse("admin:complaints_complaint_register"),
         }
         return super().changelist_view(request, extra_context)
+
+    def default_queue(self, request) -> str:
+        """The query string of the queue's default view: open cases; an officer's own only."""
+        params = {StatusFilter.parameter_name: StatusFilter.OPEN}
+        if selectors.queue_opens_on_own_cases(request.user):
+            params[AssigneeFilter.parameter_name] = AssigneeFilter.ME
+        return urlencode(params)
+
+    def get_changelist(self, request, **kwargs):
+        return QueueChangeList
+
+
+class QueueChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        # A list without filters is the default view again: "clear all filters" asks for every status.
+        every_status = {StatusFilter.parameter_name: StatusFilter.ALL}
+        self.clear_all_filters_qs = self.get_query_string(
+            every_status, remove=[name for name in self.get_filters_params() if name not in every_status]
+        )
+        return queryset
 
 
 def _with_reply_draft(form_class, draft: dict[str, str]):

@@ -2,13 +2,12 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.fields import TaxIdField
 from complaints import reply_templates, selectors
-from complaints.models import Complaint
-from portal.lib.dates import rome_date
+from complaints.models import Complaint, ReplyTemplate
+from portal.lib import dates
 
 # What staff register by hand: the online channels file themselves.
 STAFF_CHANNELS = [
@@ -105,12 +104,12 @@ class ComplaintRegistrationForm(forms.ModelForm):
         self.fields["sender_name"].required = False
         self.fields["reply_address"].required = False
         self.fields["kind"].initial = Complaint.Kind.COMPLAINT
-        self.fields["received_on"].initial = rome_date(timezone.now())
+        self.fields["received_on"].initial = dates.today()
 
     def clean(self):
         cleaned = super().clean()
         channel, sent_on, received_on = (cleaned.get(k) for k in ("channel", "sent_on", "received_on"))
-        today = rome_date(timezone.now())
+        today = dates.today()
         if received_on and received_on > today:
             self.add_error("received_on", _("La data di ricevimento non può essere nel futuro."))
         if channel in SENT_IS_RECEIVED and received_on:
@@ -145,6 +144,41 @@ class ComplaintRegistrationForm(forms.ModelForm):
         if not identified and not cleaned.get("reply_address"):
             self.add_error("reply_address", _("Indica dove il mittente vuole ricevere la risposta scritta."))
         return cleaned
+
+
+class ComplaintCaseForm(forms.ModelForm):
+    """The case page: the reply sections, the cause of any delay, and the contested invoice, which may be
+    linked after filing (services.link_invoice then applies the anomalous-bill block)."""
+
+    def clean_invoice(self):
+        invoice = self.cleaned_data.get("invoice")
+        customer_id = self.instance.customer_id
+        if invoice is not None and customer_id is not None and invoice.customer_id != customer_id:
+            raise forms.ValidationError(_("La bolletta non è intestata al cliente del reclamo."))
+        if invoice is not None and not invoice.is_issued:
+            raise forms.ValidationError(_("Collega una bolletta emessa."))
+        return invoice
+
+
+class DunningBlockForm(forms.Form):
+    reason = _text_field(
+        _("Motivo del blocco"),
+        rows=3,
+        max_length=300,
+        help_text=_(
+            "Es. «Consumi contestati, verifica delle letture in corso». La bolletta resta fuori dalle "
+            "costituzioni in mora e non porta a riduzioni o sospensioni fino alla risposta motivata."
+        ),
+    )
+
+
+class DunningLiftForm(forms.Form):
+    reason = _text_field(
+        _("Motivo dello sblocco"),
+        rows=3,
+        max_length=300,
+        help_text=_("Obbligatorio prima della risposta: resta sul blocco e nella cronologia del caso."),
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -215,6 +249,16 @@ class ReplyDraftForm(forms.Form):
         choices=reply_templates.OUTCOMES,
         required=False,
         help_text=_("Le quattro sezioni della risposta vengono sostituite dal modello scelto."),
+    )
+    template = forms.ModelChoiceField(
+        label=_("Modello"),
+        queryset=ReplyTemplate.objects.filter(active=True),
+        required=False,
+        empty_label=_("Il più adatto al caso e all'esito"),
+        help_text=_(
+            "Le sezioni che il modello scelto non contiene vengono dal modello più adatto. I modelli li "
+            "gestiscono i supervisori (Modelli di risposta)."
+        ),
     )
 
 

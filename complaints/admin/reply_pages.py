@@ -30,7 +30,7 @@ class ReplyPages:
 
     def reply_draft_view(self, request, object_id):
         def act(complaint, data):
-            services.restart_reply(complaint=complaint, outcome=data["outcome"])
+            services.restart_reply(complaint=complaint, outcome=data["outcome"], template=data["template"])
             return _("Le quattro sezioni della risposta ripartono dal modello scelto.")
 
         return self._case_view(
@@ -55,11 +55,17 @@ class ReplyPages:
     def send_reply_view(self, request, object_id):
         complaint = self._case(request, object_id)
         today = dates.today()
+        by_post = selectors.replies_by_post(complaint)
 
         def act(complaint, data):
             complaint = services.send_reply(
                 complaint=complaint, answered_on=today, by=request.user, delay_cause=data["delay_cause"]
             )
+            if complaint.status == complaint.Status.REPLY_TO_POST:
+                return _(
+                    "La lettera di risposta è nelle Lettere da spedire: la risposta risulterà inviata alla "
+                    "data di spedizione registrata lì; fino ad allora il termine continua a decorrere."
+                )
             message = _("Risposta motivata inviata il %(day)s.") % {"day": _day(today)}
             if complaint.indemnity_amount:
                 message += " " + _(
@@ -74,6 +80,12 @@ class ReplyPages:
             initial={"delay_cause": complaint.delay_cause},
             title=_("Invia la risposta motivata"),
             intro=_(
+                "Il mittente non ha un'e-mail né un'Area Clienti: la lettera va per posta ordinaria "
+                "all'indirizzo per la risposta e finisce nelle Lettere da spedire. La data di spedizione "
+                "registrata lì ferma il termine; dopo l'invio il testo non si può più modificare."
+            )
+            if by_post
+            else _(
                 "La risposta parte oggi con la lettera in PDF, per e-mail e nell'Area Clienti. La data di "
                 "invio ferma il termine; dopo l'invio il testo non si può più modificare."
             ),
@@ -82,6 +94,7 @@ class ReplyPages:
             context={
                 "send": {
                     "today": today,
+                    "by_post": by_post,
                     "late": selectors.clock(complaint, today=today).state == "late",
                     "indemnity": selectors.indemnity_due(complaint, answered_on=today)
                     if complaint.is_open

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from billing.models import Tariff
 from contracts.models import ConditionChange, ConditionChangeNotice
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day_with_badge as _day_with_badge
@@ -16,7 +17,7 @@ from portal.lib.formatting import day as _day
 
 class ConditionChangeNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ConditionChangeNotice
-    fields = ["contract", "customer", "sent_on", "withdrawal_window"]
+    fields = ["contract", "customer", "sent_on", "rises", "withdrawal_window"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -25,6 +26,12 @@ class ConditionChangeNoticeInline(ReadOnlyAdminMixin, admin.TabularInline):
     @admin.display(description=_("cliente"))
     def customer(self, notice):
         return notice.contract.customer
+
+    @admin.display(description=_("aumenti di prezzo"))
+    def rises(self, notice):
+        return (
+            "; ".join(f"{rise['label']}: {rise['old']} → {rise['new']}" for rise in notice.price_rises) or "—"
+        )
 
     @admin.display(description=_("recesso senza costi fino al"))
     def withdrawal_window(self, notice):
@@ -45,7 +52,17 @@ class ConditionChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["created_by"]
     search_fields = ["title", "notices__contract__number"]
     date_hierarchy = "created_at"
-    fields = ["title", "description", "effective", "raises_prices", "sent", "progress", "author", "created"]
+    fields = [
+        "title",
+        "description",
+        "effective",
+        "prices",
+        "raises_prices",
+        "sent",
+        "progress",
+        "author",
+        "created",
+    ]
     readonly_fields = fields
     inlines = [ConditionChangeNoticeInline]
     change_form_template = "admin/contracts/conditionchange/change_form.html"
@@ -62,6 +79,16 @@ class ConditionChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             change.notices_sent,
             max(change.notices_total, 1),
             text,
+        )
+
+    @admin.display(description=_("nuovi prezzi"))
+    def prices(self, change):
+        return (
+            "; ".join(
+                f"{Tariff._meta.get_field(name).verbose_name}: {price}"
+                for name, price in change.new_prices.items()
+            )
+            or "—"
         )
 
     @admin.display(description=_("in vigore dal"), ordering="effective_on")

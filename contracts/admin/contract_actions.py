@@ -5,6 +5,7 @@ from operator import attrgetter
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -152,30 +153,35 @@ class ContractActions:
         if not contract_ids:
             self.message_user(request, _("Nessun contratto attivo tra quelli selezionati."), messages.ERROR)
             return None
-        with transaction.atomic():
-            change = services.start_condition_change(
-                title=data["title"],
-                description=data["description"],
-                effective_on=data["effective_on"],
-                raises_prices=data["raises_prices"],
-                sent_on=data["sent_on"],
-                contracts=active.order_by("pk"),
-                by=request.user,
-            )
-            message = _(
-                "Annunciata la variazione «%(title)s», in vigore dal %(effective)s (invio del %(sent)s)."
-            ) % {
-                "title": change.title,
-                "effective": _day(change.effective_on),
-                "sent": _day(change.sent_on),
-            }
-            self.log_addition(request, change, message)
-            LogEntry.objects.log_actions(
-                user_id=request.user.pk,
-                queryset=Contract.objects.filter(pk__in=contract_ids).only("pk", "number", "offer_name"),
-                action_flag=CHANGE,
-                change_message=message,
-            )
+        try:
+            with transaction.atomic():
+                change = services.start_condition_change(
+                    title=data["title"],
+                    description=data["description"],
+                    effective_on=data["effective_on"],
+                    raises_prices=data["raises_prices"],
+                    new_prices=ConditionChangeForm.new_prices(data),
+                    sent_on=data["sent_on"],
+                    contracts=active.order_by("pk"),
+                    by=request.user,
+                )
+                message = _(
+                    "Annunciata la variazione «%(title)s», in vigore dal %(effective)s (invio del %(sent)s)."
+                ) % {
+                    "title": change.title,
+                    "effective": _day(change.effective_on),
+                    "sent": _day(change.sent_on),
+                }
+                self.log_addition(request, change, message)
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=Contract.objects.filter(pk__in=contract_ids).only("pk", "number", "offer_name"),
+                    action_flag=CHANGE,
+                    change_message=message,
+                )
+        except ValidationError as error:  # e.g. an offer without prices to compare the new ones with
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
         self.message_user(
             request,
             ngettext(

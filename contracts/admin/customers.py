@@ -1,29 +1,24 @@
-"""Customers: the holder's record, consents included, and their contracts at a glance."""
+"""Customers: the holder's record, consents included, under an overview of everything about them (contracts,
+bills, payments, credits, default notices, complaints, communications: contracts.admin.customer_overview)."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer
 from contracts import services
+from contracts.admin import customer_overview
 from contracts.admin.forms import CustomerAdminForm
-from contracts.models import Contract
-from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_lookups import SafeLookupsAdmin
-
-
-class CustomerContractInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Contract
-    show_change_link = True
-    fields = ["number", "offer_name", "status", "expires_on", "terminates_on"]
-    readonly_fields = fields
+from portal.lib import dates
 
 
 @admin.register(Customer)
 class CustomerAdmin(SafeLookupsAdmin):
     list_display = [
         "code",
-        "display_name",
+        "name",
         "codice_fiscale",
         "partita_iva",
         "billing_city",
@@ -44,7 +39,7 @@ class CustomerAdmin(SafeLookupsAdmin):
     form = CustomerAdminForm
     raw_id_fields = ["user"]
     readonly_fields = ["health_data_consent_at", "created_at"]
-    inlines = [CustomerContractInline]
+    change_form_template = "admin/accounts/customer/change_form.html"
     fieldsets = [
         (None, {"fields": ["code", "kind", "user"]}),
         (
@@ -92,9 +87,22 @@ class CustomerAdmin(SafeLookupsAdmin):
         (_("Registrazione"), {"fields": ["created_at"]}),
     ]
 
+    @admin.display(description=_("nome o ragione sociale"), ordering="last_name")
+    def name(self, customer):
+        return customer.display_name
+
     @admin.display(boolean=True, description=_("account"), ordering="user")
     def has_account(self, customer):
         return customer.user_id is not None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, unquote(object_id))
+        if customer is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "overview": customer_overview.sections_for(customer, user=request.user, today=dates.today()),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:

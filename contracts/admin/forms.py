@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import normalise_sdi_code
+from billing.models import Tariff
 from contracts import services
 from contracts.models import Service, WithdrawalRequest
 
@@ -108,10 +109,11 @@ class ConditionChangeForm(forms.Form):
     )
     effective_on = _date_field(_("In vigore dal"))
     raises_prices = forms.BooleanField(
-        label=_("Aumenta i prezzi"),
+        label=_("Comporta altri oneri per il cliente"),
         required=False,
         help_text=_(
-            "I clienti potranno recedere senza costi entro 60 giorni dalla comunicazione (art. 9.3)."
+            "Solo per oneri diversi dai prezzi qui sotto (es. un nuovo corrispettivo): tutti i clienti potranno "
+            "recedere senza costi entro 60 giorni (art. 9.3). Un aumento dei prezzi dà questo diritto da sé."
         ),
     )
     sent_on = _date_field(
@@ -121,6 +123,34 @@ class ConditionChangeForm(forms.Form):
             "(invio + 10 giorni, art. 9.3)."
         ),
     )
+
+    PRICE_PREFIX = "price_"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One field per tariff price: the new price, compared with each contract's offer by the service, which
+        # decides from that comparison whether the notice gives the 60-day withdrawal right (art. 9.3).
+        for name in services.PRICE_COMPONENTS:
+            model_field = Tariff._meta.get_field(name)
+            self.fields[self.PRICE_PREFIX + name] = forms.DecimalField(
+                label=_("Nuovo %(price)s") % {"price": model_field.verbose_name},
+                max_digits=model_field.max_digits,
+                decimal_places=model_field.decimal_places,
+                min_value=0,
+                required=False,
+                help_text=_("Vuoto: invariato."),
+            )
+        prices = [self.PRICE_PREFIX + name for name in services.PRICE_COMPONENTS]
+        self.order_fields(["title", "description", "effective_on", "sent_on", *prices, "raises_prices"])
+
+    @classmethod
+    def new_prices(cls, cleaned_data: dict) -> dict:
+        """The prices entered, by tariff field, as services.start_condition_change takes them."""
+        return {
+            name.removeprefix(cls.PRICE_PREFIX): value
+            for name, value in cleaned_data.items()
+            if name.startswith(cls.PRICE_PREFIX) and value is not None
+        }
 
     def clean(self):
         cleaned = super().clean()

@@ -184,9 +184,20 @@ def rome_date(dt: datetime) -> date:
     return dt.astimezone(ROME).date()
 
 
-def today() -> date:
-    """Today in Rome: the one clock that pages, admin screens and forms read. Call it as `dates.today()`
-    (the module attribute), so that tests replace it in this one place."""
-    from django.utils import timezone  # here: this module is otherwise free of Django
+def now() -> datetime:
+    """Now: the one clock that pages, admin screens, forms and the scheduled sweeps read. The real time, or
+    with settings.DEMO_CLOCK (development only) the demo's, which `run_deadlines --now` moves (portal.demo_clock)."""
+    from django.conf import settings  # here: this module is otherwise free of Django
+    from django.utils import timezone
 
-    return rome_date(timezone.now())
+    if settings.DEMO_CLOCK:
+        from portal import demo_clock
+
+        return demo_clock.now()
+    return timezone.now()
+
+
+def today() -> date:
+    """Today in Rome, by `now()`. Call it as `dates.today()` (the module attribute), so that tests replace it
+    in this one place."""
+    return rome_date(now())

@@ -30,3 +30,15 @@ def to_decimal(x: MoneyInput) -> Decimal:
 def round_money(x: MoneyInput) -> Decimal:
     """``x`` rounded half-up to the cent (0.005 → 0.01, -0.005 → -0.01)."""
     return to_decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def split(total: MoneyInput, parts: int) -> list[Decimal]:
+    """``total`` (in cents) as ``parts`` amounts that add up to it exactly: equal shares rounded down to the
+    cent, the cents left over one each to the first shares (100.00 in 3 → 33.34, 33.33, 33.33)."""
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    cents = int(round_money(total) / CENT)
+    if cents < 0:
+        raise ValueError("total must not be negative")
+    share, left = divmod(cents, parts)
+    return [(Decimal(share + (1 if n < left else 0)) * CENT) for n in range(parts)]

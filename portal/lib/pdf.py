@@ -34,13 +34,13 @@ from urllib.request import DataHandler, Request, url2pathname
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from portal.lib.dates import rome_date
+from portal.lib import dates
 
 BASE_STYLESHEET = "pdf/base.css"
 # Documents kept long-term (invoices, the complaint form): PDF/A-3, level A — archival and tagged.
@@ -169,7 +169,7 @@ def document_context() -> dict[str, Any]:
     return {
         "supplier": supplier,
         "complaint_channels": complaint_channels(supplier),
-        "document_date": rome_date(timezone.now()),
+        "document_date": dates.today(),
         "place": supplier["city"],
     }
 

@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.admin_display import ReadOnlyAdminMixin
-from portal.lib import formatting
+from portal.lib import dates, formatting
 from portal.lib.dates import rome_date
 from portal.notifications import services
-from portal.notifications.forms import LetterDispatchForm, LetterReceiptForm
+from portal.notifications.forms import LetterDispatchForm, LetterReceiptForm, PostingForm
 from portal.notifications.models import Communication, Delivery, LetterToPost
 
 
@@ -262,37 +262,60 @@ class LetterStageFilter(admin.SimpleListFilter):
         if value == self.TO_POST:
             return queryset.filter(status=Delivery.Status.PENDING)
         if value == self.AWAITING_RECEIPT:
-            return queryset.filter(dispatched_on__isnull=False, delivered_on__isnull=True)
+            # Ordinary post has no return receipt: once posted, nothing is left to record.
+            return queryset.filter(
+                channel=Delivery.Channel.LETTER, dispatched_on__isnull=False, delivered_on__isnull=True
+            )
         if value == self.DELIVERED:
             return queryset.filter(delivered_on__isnull=False)
         return queryset
 
 
+class PostalChannelFilter(admin.SimpleListFilter):
+    """Registered letters or ordinary post: the only channels in this list."""
+
+    title = _("canale")
+    parameter_name = "canale"
+
+    def lookups(self, request, model_admin):
+        return [(channel.value, channel.label) for channel in Delivery.POSTAL]
+
+    def queryset(self, request, queryset):
+        if self.value() in Delivery.POSTAL:
+            return queryset.filter(channel=self.value())
+        return queryset
+
+
 @admin.register(LetterToPost)
 class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
-    """The "Lettere da spedire" list: print the PDF, post it, record the date and the tracking number here.
+    """The "Lettere da spedire" list: print the PDF, post it, record the date (and a registered letter's
+    number) here.
 
     Letters already posted stay reachable through the "fase" filter, to record their return receipt.
     """
 
-    list_display = ["pk", "created_at", "customer", "subject", "address_lines", "document", "record"]
-    list_filter = [LetterStageFilter]
+    # The address's first line is the recipient's name: no column of its own, so the list fits 1280 px.
+    list_display = ["created_at", "channel", "subject", "address_lines", "document", "record"]
+    list_display_links = ["created_at"]
+    list_filter = [LetterStageFilter, PostalChannelFilter]
     list_select_related = ["communication__customer"]
-    search_fields = ["address", "tracking_number", "communication__customer__code", "communication__subject"]
+    search_fields = [
+        "address",
+        "tracking_number",
+        "communication__customer__code",
+        "communication__recipient_name",
+        "communication__subject",
+    ]
     ordering = ["communication__created_at", "pk"]
     readonly_fields = DeliveryAdmin.readonly_fields
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(channel=Delivery.Channel.LETTER)
+        return super().get_queryset(request).filter(channel__in=Delivery.POSTAL)
 
     @admin.display(description=_("creata il"), ordering="communication__created_at")
     def created_at(self, obj):
         return formatting.day(rome_date(obj.communication.created_at))
-
-    @admin.display(description=_("cliente"))
-    def customer(self, obj):
-        return obj.communication.customer
 
     @admin.display(description=_("oggetto"))
     def subject(self, obj):
@@ -314,6 +337,8 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
         if obj.dispatched_on is None:
             url = reverse("admin:notifications_lettertopost_dispatch", args=[obj.pk])
             return format_html('<a class="button" href="{}">{}</a>', url, _("Registra spedizione"))
+        if obj.channel == Delivery.Channel.POST:
+            return _("Spedita il %(date)s") % {"date": formatting.day(obj.dispatched_on)}
         if obj.delivered_on is None:
             url = reverse("admin:notifications_lettertopost_receipt", args=[obj.pk])
             label = _("Spedita il %(date)s · registra ricevuta") % {"date": formatting.day(obj.dispatched_on)}
@@ -336,26 +361,35 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
         return urls + super().get_urls()
 
     def dispatch_view(self, request, pk):
+        letter = get_object_or_404(self.get_queryset(request).only("channel"), pk=pk)
+        if letter.channel == Delivery.Channel.POST:
+            form_class, title = PostingForm, _("Registra la spedizione della lettera")
+            done = _("Spedizione registrata: lettera in posta ordinaria del %(date)s.")
+        else:
+            form_class, title = LetterDispatchForm, _("Registra la spedizione della raccomandata")
+            done = _("Spedizione registrata: raccomandata %(number)s del %(date)s.")
         return self._record_view(
             request,
             pk,
-            form_class=LetterDispatchForm,
-            title=_("Registra la spedizione della raccomandata"),
+            form_class=form_class,
+            title=title,
             record=lambda letter, data, now: services.record_letter_dispatch(
                 delivery=letter, by=request.user, now=now, **data
             ),
-            done=_("Spedizione registrata: raccomandata %(number)s del %(date)s."),
+            done=done,
             done_params=lambda letter: {
                 "number": letter.tracking_number,
                 "date": formatting.day(letter.dispatched_on),
             },
-            initial={"dispatched_on": rome_date(timezone.now())},
+            initial={"dispatched_on": dates.today()},
         )
 
     def receipt_view(self, request, pk):
         return self._record_view(
             request,
             pk,
+            # Only registered letters come back with a receipt.
+            queryset=self.get_queryset(request).filter(channel=Delivery.Channel.LETTER),
             form_class=LetterReceiptForm,
             title=_("Registra la ricevuta di ritorno"),
             record=lambda letter, data, now: services.record_letter_delivery(
@@ -366,12 +400,13 @@ class LetterToPostAdmin(_DeliveryPermissions, admin.ModelAdmin):
             initial={},
         )
 
-    def _record_view(self, request, pk, *, form_class, title, record, done, done_params, initial):
+    def _record_view(
+        self, request, pk, *, form_class, title, record, done, done_params, initial, queryset=None
+    ):
         if not self.has_change_permission(request):
             raise PermissionDenied
-        letter = get_object_or_404(
-            self.get_queryset(request).select_related("communication__customer"), pk=pk
-        )
+        queryset = self.get_queryset(request) if queryset is None else queryset
+        letter = get_object_or_404(queryset.select_related("communication__customer"), pk=pk)
         form = form_class(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:

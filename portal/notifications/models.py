@@ -2,8 +2,8 @@
 
 A `Communication` is what the customer reads in the portal's inbox; it is rendered once, in the customer's
 language, when it is created, so the inbox shows exactly what was sent. A `Delivery` is one attempt to get it
-to the customer outside the portal: an e-mail, a PEC, or a registered letter that staff post by hand. The
-delivery's status is what stops a message from going out twice (STYLE.md item 6).
+to the customer outside the portal: an e-mail, a PEC, or a letter that staff post by hand (registered, or by
+ordinary post). The delivery's status is what stops a message from going out twice (STYLE.md item 6).
 """
 
 import uuid
@@ -14,6 +14,8 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from portal.lib import dates
 
 
 def _document_path(instance, filename):
@@ -61,7 +63,8 @@ class Communication(models.Model):
     )
     about_id = models.PositiveBigIntegerField(_("riguarda (id)"), null=True, blank=True)
     about = GenericForeignKey("about_type", "about_id")
-    created_at = models.DateTimeField(_("creata il"), auto_now_add=True)
+    # The portal's clock (the demo's after time travel in development), so the inbox dates it as its letter.
+    created_at = models.DateTimeField(_("creata il"), default=dates.now, editable=False)
     read_at = models.DateTimeField(_("letta il"), null=True, blank=True)
 
     objects = CommunicationQuerySet.as_manager()
@@ -98,7 +101,7 @@ class DeliveryQuerySet(models.QuerySet):
         return self.filter(status=Delivery.Status.SENDING, claimed_at__lt=claimed_before)
 
     def letters_to_post(self):
-        return self.filter(channel=Delivery.Channel.LETTER, status=Delivery.Status.PENDING)
+        return self.filter(channel__in=Delivery.POSTAL, status=Delivery.Status.PENDING)
 
 
 class Delivery(models.Model):
@@ -108,6 +111,8 @@ class Delivery(models.Model):
         EMAIL = "email", _("E-mail")
         PEC = "pec", _("PEC")
         LETTER = "letter", _("Raccomandata A/R")
+        # A letter whose posting date is all there is to record: no tracking number, no return receipt.
+        POST = "post", _("Posta ordinaria")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Da inviare")
@@ -117,6 +122,7 @@ class Delivery(models.Model):
 
     # Channels sent by the delivery task; letters are posted by staff.
     ELECTRONIC = (Channel.EMAIL, Channel.PEC)
+    POSTAL = (Channel.LETTER, Channel.POST)
 
     communication = models.ForeignKey(
         Communication, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("comunicazione")
@@ -133,7 +139,7 @@ class Delivery(models.Model):
     # The e-mail's Message-ID header, fixed at creation: a resend after a crash is the same message, so the
     # receiving side can recognise the duplicate.
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
-    # Registered letters: the dispatch date is what legal deadlines count from.
+    # Letters: the posting date is what legal deadlines count from; registered ones add their number.
     dispatched_on = models.DateField(_("spedita il"), null=True, blank=True)
     tracking_number = models.CharField(_("numero di raccomandata"), max_length=40, blank=True)
     dispatch_recorded_by = models.ForeignKey(
@@ -174,7 +180,7 @@ class Delivery(models.Model):
             ),
             models.Index(
                 fields=["communication"],
-                condition=models.Q(status="pending", channel="letter"),
+                condition=models.Q(status="pending", channel__in=["letter", "post"]),
                 name="delivery_letters_to_post_idx",
             ),
         ]
@@ -184,7 +190,7 @@ class Delivery(models.Model):
 
 
 class LetterToPost(Delivery):
-    """Admin's "Lettere da spedire": registered letters that staff still have to post."""
+    """Admin's "Lettere da spedire": the letters (registered or ordinary) that staff still have to post."""
 
     class Meta:
         proxy = True

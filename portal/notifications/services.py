@@ -41,12 +41,25 @@ CLAIM_TIMEOUT = timedelta(minutes=20)
 
 @dataclass(frozen=True)
 class Recipient:
-    """Someone not (yet) identified as a customer: the public complaint form's sender. Reached by e-mail only,
-    and never in an inbox."""
+    """Someone not (yet) identified as a customer: the public complaint form's sender, by e-mail; the sender
+    of a letter who gave no e-mail address, by ordinary post. Never in an inbox."""
 
     name: str
-    email: str
+    email: str = ""
     language: str = "it"
+    # As the sender wrote it: street, then postcode and town (one line or several).
+    postal_address: str = ""
+
+    def address(self, channel: str) -> str:
+        if channel == Delivery.Channel.EMAIL:
+            address = self.email
+        elif channel == Delivery.Channel.POST:
+            address = f"{self.name}\n{self.postal_address}" if self.postal_address.strip() else ""
+        else:
+            raise ValueError("a recipient who is not a customer is reached by e-mail or ordinary post only")
+        if not address.strip():
+            raise ValueError(f"recipient {self.name!r} has no address for channel {channel!r}")
+        return address
 
 
 def notify(
@@ -83,9 +96,7 @@ def notify(
         addresses = {channel: _address(customer, channel) for channel in channels}
         recipient_name, language = customer.display_name, customer.language
     else:
-        if channels != [Delivery.Channel.EMAIL]:
-            raise ValueError("a recipient who is not a customer is reached by e-mail only")
-        addresses = {Delivery.Channel.EMAIL: recipient.email}
+        addresses = {channel: recipient.address(channel) for channel in channels}
         recipient_name, language = recipient.name, recipient.language
     language = rendering.supported_language(language)
     if not link and customer is not None:
@@ -166,7 +177,7 @@ def _address(customer: Customer, channel: str) -> str:
         address = customer.email
     elif channel == Delivery.Channel.PEC:
         address = customer.pec
-    elif channel == Delivery.Channel.LETTER:
+    elif channel in Delivery.POSTAL:
         # Poste Italiane's layout: name, street, then "CAP COMUNE PROVINCIA" on the last line.
         address = (
             f"{customer.display_name}\n{customer.billing_street}\n"
@@ -311,22 +322,29 @@ def retry_delivery(*, delivery: Delivery, now: datetime) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Registered letters
+# Letters: registered (raccomandata A/R) and ordinary post
 # --------------------------------------------------------------------------
 
 
 @transaction.atomic
 def record_letter_dispatch(
-    *, delivery: Delivery, dispatched_on: date, tracking_number: str, by: User, now: datetime
+    *, delivery: Delivery, dispatched_on: date, tracking_number: str = "", by: User, now: datetime
 ) -> Delivery:
-    """Record that staff posted a registered letter: the date legal deadlines count from.
+    """Record that staff posted a letter: the date legal deadlines count from. A registered letter needs its
+    number; an ordinary one has none.
 
     Calls the handlers registered for the communication's template key, in this transaction.
     """
     letter = _locked_letter(delivery)
     tracking_number = tracking_number.strip()
+    registered = letter.channel == Delivery.Channel.LETTER
     errors = {}
     if letter.dispatched_on is not None:
+        if not registered:
+            raise ValidationError(
+                _("La spedizione di questa lettera è già stata registrata: spedita il %(date)s.")
+                % {"date": formatting.day(letter.dispatched_on)}
+            )
         raise ValidationError(
             _(
                 "La spedizione di questa lettera è già stata registrata: spedita il %(date)s, raccomandata %(number)s."
@@ -340,8 +358,10 @@ def record_letter_dispatch(
         errors["dispatched_on"] = _(
             "La data di spedizione non può precedere la creazione della comunicazione (%(date)s)."
         ) % {"date": formatting.day(created_on)}
-    if not tracking_number:
+    if registered and not tracking_number:
         errors["tracking_number"] = _("Indica il numero della raccomandata.")
+    elif not registered and tracking_number:
+        errors["tracking_number"] = _("Una lettera in posta ordinaria non ha numero di raccomandata.")
     if errors:
         raise ValidationError(errors)
 
@@ -369,8 +389,10 @@ def record_letter_dispatch(
 
 @transaction.atomic
 def record_letter_delivery(*, delivery: Delivery, delivered_on: date, by: User, now: datetime) -> Delivery:
-    """Record the date on the return receipt (the letter reached the customer)."""
+    """Record the date on the return receipt (the registered letter reached the customer)."""
     letter = _locked_letter(delivery)
+    if letter.channel != Delivery.Channel.LETTER:
+        raise ValidationError(_("Solo le raccomandate A/R hanno una ricevuta di ritorno."))
     if letter.dispatched_on is None:
         raise ValidationError(_("Registra prima la spedizione della lettera."))
     if letter.delivered_on is not None:
@@ -402,6 +424,6 @@ def _locked_letter(delivery: Delivery) -> Delivery:
     letter = (
         Delivery.objects.select_for_update(of=("self",)).select_related("communication").get(pk=delivery.pk)
     )
-    if letter.channel != Delivery.Channel.LETTER:
-        raise ValidationError(_("Solo le raccomandate si spediscono a mano."))
+    if letter.channel not in Delivery.POSTAL:
+        raise ValidationError(_("Solo le raccomandate e la posta ordinaria si spediscono a mano."))
     return letter

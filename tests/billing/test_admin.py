@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from billing.models import Credit, DefaultNotice, Invoice, Payment, SuspensionSt
 from portal import roles
 from portal.lib.dates import rome_date
 from portal.notifications.models import Delivery
-from tests.billing.test_dunning import ISSUED, NOTICE_DAY, issue, sweep, with_pec
+from tests.billing.test_dunning import ISSUED, NOTICE_DAY, complaint_about, issue, sweep, with_pec
 from tests.factories import UserFactory, active_contract
 
 pytestmark = pytest.mark.django_db
@@ -254,22 +255,39 @@ def test_a_complaints_officer_sees_invoices_and_payments_but_cannot_change_them(
     run_action(
         client, INVOICES, "issue_credit_notes", [invoice], apply="1", reason="x", issued_on="2026-02-01"
     )
-    run_action(client, INVOICES, "block_dunning", [invoice], apply="1", reason="x")
+    notices.block_dunning(invoice=invoice, complaint=complaint_about(contract), reason="Bolletta anomala")
+    run_action(client, INVOICES, "unblock_dunning", [invoice], apply="1", reason="x")
 
     invoice.refresh_from_db()
-    assert invoice.status == Invoice.Status.ISSUED and not invoice.dunning_blocked
+    assert invoice.status == Invoice.Status.ISSUED and invoice.dunning_blocked
     assert not Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).exists()
     assert client.get(reverse("admin:billing_defaultnotice_worklist")).status_code == 200
 
 
-def test_the_block_dunning_action_keeps_the_invoice_out_of_notices(billing, contract):
-    client, _user = billing
+def test_lifting_a_block_from_the_invoices_needs_a_reason_while_its_complaint_waits_for_the_reply(
+    billing, contract
+):
+    client, user = billing
     invoice = issue(contract, issued_on=ISSUED)
-    run_action(client, INVOICES, "block_dunning", [invoice], apply="1", reason="Reclamo per bolletta anomala")
+    complaint = complaint_about(contract, invoice)
+    notices.block_dunning(invoice=invoice, complaint=complaint, reason="Bolletta anomala", manual=True)
+    page = client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).content.decode()
+    assert complaint.code in page and "Bolletta anomala" in page
+
+    response = run_action(client, INVOICES, "unblock_dunning", [invoice], apply="1", reason="")
+    assert "non ha ancora una risposta: indica il motivo" in " ".join(
+        str(message) for message in get_messages(response.wsgi_request)
+    )
     invoice.refresh_from_db()
-    assert invoice.dunning_blocked and invoice.dunning_blocked_reason == "Reclamo per bolletta anomala"
+    assert invoice.dunning_blocked and complaint.code in invoice.dunning_blocked_reason
     sweep("default_notices", NOTICE_DAY)
     assert not DefaultNotice.objects.exists()
+
+    run_action(client, INVOICES, "unblock_dunning", [invoice], apply="1", reason="Letture verificate")
+    invoice.refresh_from_db()
+    block = invoice.dunning_blocks.get()
+    assert not invoice.dunning_blocked
+    assert (block.lift_reason, block.lifted_by, block.lifted_by_hand) == ("Letture verificate", user, True)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -169,15 +169,33 @@ def test_an_invoice_due_later_joins_the_notice_until_it_is_sent_then_starts_a_ne
     assert set(second.invoices.all()) == {march} and notice.items.count() == 2
 
 
+def complaint_about(contract, invoice=None):
+    """An open complaint of the contract's customer (its invoice, when given, linked)."""
+    from complaints.models import Complaint
+    from complaints.services import file_complaint
+
+    return file_complaint(
+        kind=Complaint.Kind.COMPLAINT,
+        topic=Complaint.Topic.BILLING,
+        channel=Complaint.Channel.PORTAL,
+        description="La bolletta è molto più alta del solito.",
+        sent_on=date(2026, 2, 2),
+        customer=contract.customer,
+        contract=contract,
+        invoice=invoice,
+    )
+
+
 def test_an_invoice_blocked_by_an_anomalous_invoice_complaint_is_left_out(contract):
     blocked = issue(contract, issued_on=ISSUED)
     other = issue(contract, issued_on=date(2026, 1, 10), month=12)
-    notices.block_dunning(invoice=blocked, reason="Reclamo per bolletta anomala")
+    complaint = complaint_about(contract)
+    notices.block_dunning(invoice=blocked, complaint=complaint, reason="Reclamo per bolletta anomala")
     sweep("default_notices", NOTICE_DAY)
     notice = DefaultNotice.objects.get()
     assert list(notice.invoices.all()) == [other]
 
-    notices.unblock_dunning(invoice=blocked)  # the complaint was answered
+    notices.unblock_dunning(invoice=blocked, reason="Letture verificate: la bolletta è corretta")
     sweep("default_notices", date(2026, 2, 10))
     assert set(notice.invoices.all()) == {blocked, other}
 
@@ -185,14 +203,15 @@ def test_an_invoice_blocked_by_an_anomalous_invoice_complaint_is_left_out(contra
 def test_blocking_an_invoice_takes_it_out_of_the_notice_being_prepared(contract):
     kept = issue(contract, issued_on=date(2026, 1, 10), month=12)
     invoice = issue(contract, issued_on=ISSUED)
+    complaint = complaint_about(contract)
     sweep("default_notices", NOTICE_DAY)
-    notices.block_dunning(invoice=invoice, reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=invoice, complaint=complaint, reason="Reclamo per bolletta anomala")
     notice = DefaultNotice.objects.get()
     assert list(notice.invoices.all()) == [kept] and notice.total_due == D("100.00")
-    notices.block_dunning(invoice=kept, reason="Reclamo per bolletta anomala")
+    notices.block_dunning(invoice=kept, complaint=complaint, reason="Reclamo per bolletta anomala")
     assert not DefaultNotice.objects.exists()  # it had nothing else to demand and never went out
     with pytest.raises(ValidationError, match="reason"):
-        notices.block_dunning(invoice=invoice, reason=" ")
+        notices.block_dunning(invoice=invoice, complaint=complaint, reason=" ")
 
 
 @pytest.fixture
@@ -554,8 +573,9 @@ def test_a_suspension_without_a_notice_needs_a_reason_and_carries_the_30_euro_in
 
 
 def test_no_step_while_an_invoice_of_the_notice_is_under_an_anomalous_invoice_complaint(notice, contract):
-    notices.block_dunning(invoice=notice.invoices.get(), reason="Reclamo per bolletta anomala")
-    with pytest.raises(ValidationError, match="risposta motivata"):
+    complaint = complaint_about(contract)
+    notices.block_dunning(invoice=notice.invoices.get(), complaint=complaint, reason="Bolletta anomala")
+    with pytest.raises(ValidationError, match=f"reclamo per bolletta anomala \\({complaint.code}\\)"):
         step(notice, contract, "power_reduction", date(2026, 4, 28), override_reason="forzo")
 
 

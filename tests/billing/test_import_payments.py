@@ -107,7 +107,24 @@ class TestLines:
         assert payments["T4"].amount == D("7.00") and payments["T4"].method == "sdd"
         assert {p.customer for p in payments.values()} == {mario}
 
-    def test_each_bad_line_is_reported_with_its_number_and_reason_and_the_others_are_imported(
+    def test_a_file_with_bad_lines_records_nothing_and_reports_every_bad_line(self, statement, mario, giulia):
+        """All or nothing by default: staff never have to work out which half of a statement went in."""
+        issue(active_contract(mario), month=10)
+        path = statement(
+            "OK-1;03/11/2026;10,00;bonifico;C000100001;",  # line 2
+            "BAD-DATE;31/11/2026;10,00;bonifico;C000100001;",  # line 3
+            "WHO;03/11/2026;10,00;bonifico;C999999999;",  # line 4
+            "OK-2;04/11/2026;20.00;carta;C000100001;",  # line 5
+        )
+        out, err, error = run(path)
+        assert error is not None and "2 lines with errors: nothing was recorded" in str(error)
+        assert "Payments to import: 2 (30,00 €)" in out and "lines with errors: 2" in out
+        assert "line 3 (BAD-DATE): bad date '31/11/2026'" in err
+        assert "line 4 (WHO): unknown customer 'C999999999'" in err
+        assert not Payment.objects.exists() and not PaymentAllocation.objects.exists()
+        assert Invoice.objects.get().amount_paid == 0
+
+    def test_each_bad_line_is_reported_with_its_number_and_reason_and_partial_imports_the_others(
         self, statement, mario, giulia
     ):
         giulia_bill = issue(active_contract(giulia), month=10)
@@ -124,7 +141,7 @@ class TestLines:
             "NO-BILL;03/11/2026;10,00;bonifico;C000100001;2026/999999",  # line 11
             "OK-2;04/11/2026;20.00;carta;C000100001;",  # line 12
         )
-        out, err, error = run(path)
+        out, err, error = run(path, "--partial")
         assert error is not None and "9 lines not imported" in str(error)
         assert "Payments imported: 2 (30,00 €)" in out and "lines with errors: 9" in out
         for expected in (
@@ -143,8 +160,21 @@ class TestLines:
         giulia_bill.refresh_from_db()
         assert giulia_bill.amount_paid == 0
 
-    def test_fixing_the_bad_lines_and_importing_again_records_only_those(self, statement, mario):
+    def test_fixing_the_bad_lines_and_importing_again_records_the_whole_file(self, statement, mario):
         run(statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;1O;carta;C000100001;"))
+        assert not Payment.objects.exists()
+        out, _, error = run(
+            statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;10;carta;C000100001;")
+        )
+        assert error is None
+        assert "Payments imported: 2 (20,00 €) · already imported, skipped: 0" in out
+        assert Payment.objects.count() == 2
+
+    def test_after_a_partial_import_the_fixed_file_records_only_the_lines_left_out(self, statement, mario):
+        run(
+            statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;1O;carta;C000100001;"),
+            "--partial",
+        )
         out, _, error = run(
             statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;10;carta;C000100001;")
         )

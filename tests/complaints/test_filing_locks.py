@@ -275,5 +275,9 @@ def test_a_letter_from_an_unknown_sender_is_acknowledged_by_post_not_retried_for
     Complaint.objects.filter(pk=complaint.pk).update(created_at=minutes_ago(6))
 
     assert deadlines.run_sweep("complaints.acknowledgements").acted == 1
-    assert renders == [] and not acknowledgements().exists()  # staff reply by post
+    # The copy of the form, addressed to the reply address, waits in the letters to post.
+    assert renders == [complaint.code]
+    letter = Delivery.objects.letters_to_post().get(communication__in=acknowledgements())
+    assert letter.channel == Delivery.Channel.POST and "Via Roma 1, 80100 Napoli" in letter.address
     assert deadlines.run_sweep("complaints.acknowledgements").acted == 0
+    assert renders == [complaint.code]

@@ -144,7 +144,8 @@ class TestQualityIndicators:
         officer = UserFactory(email="reclami@optima.example", is_staff=True)
         officer.groups.add(roles.sync_roles()[roles.COMPLAINTS_OFFICER])
         client.force_login(officer)
-        changelist = client.get(reverse("admin:complaints_complaint_changelist")).content.decode()
+        changelist = client.get(reverse("admin:complaints_complaint_changelist"), follow=True)
+        changelist = changelist.content.decode()
         assert reverse("admin:complaints_complaint_quality") in changelist
         response = client.get(reverse("admin:complaints_complaint_quality"), {"anno": "2026"})
         assert response.status_code == 200 and "28,5" in response.content.decode()

@@ -112,6 +112,57 @@ class TestStaffReminders:
         [alert] = staff_alerts(complaint.code)
         assert sorted(alert.to) == sorted(person.email for person in supervisors)
 
+    def test_after_downtime_the_day_s_reminder_goes_out_on_the_day_alone(
+        self, officer, django_capture_on_commit_callbacks
+    ):
+        complaint = file(assignee=officer)
+        with django_capture_on_commit_callbacks(execute=True):
+            # Down since before the 5-day reminder: on the due day only "due today" is sent, once.
+            assert sweep("staff_reminders", DUE).acted == 1
+            assert sweep("staff_reminders", DUE).acted == 0
+        assert [event.text for event in events(complaint, ComplaintEvent.Kind.REMINDER)] == [
+            "Risposta dovuta oggi"
+        ]
+        assert [message.subject for message in staff_alerts(complaint.code)] == [
+            f"{complaint.code}: Risposta dovuta oggi"
+        ]
+
+    @pytest.mark.parametrize(
+        "order",
+        [("overdue", "staff_reminders"), ("staff_reminders", "overdue")],
+        ids=["overdue-first", "reminders-first"],
+    )
+    def test_no_reminder_follows_the_overdue_alert(
+        self, officer, supervisors, django_capture_on_commit_callbacks, order
+    ):
+        """Time travel (`run_deadlines --now`, which runs the sweeps in name order) or downtime past the due
+        day: the overdue alert goes out, and no "due today" after it, whichever sweep runs first."""
+        complaint = file(assignee=officer)
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep("staff_reminders", add_days(DUE, -5))
+            for name in order:
+                sweep(name, add_days(DUE, 3))
+            for name in order:  # the next ticks
+                sweep(name, add_days(DUE, 4))
+        subjects = [message.subject for message in staff_alerts(complaint.code)]
+        assert subjects == [
+            f"{complaint.code}: Risposta dovuta entro 5 giorni",
+            f"{complaint.code}: termine di risposta scaduto il 01/04/2026",
+        ]
+        assert [event.text for event in events(complaint, ComplaintEvent.Kind.REMINDER)] == [
+            "Risposta dovuta entro 5 giorni"
+        ]
+
+    def test_make_run_s_alerts_link_to_the_port_it_serves(
+        self, officer, settings, django_capture_on_commit_callbacks
+    ):
+        settings.PORTAL_BASE_URL = "http://127.0.0.1:8123"
+        complaint = file(assignee=officer)
+        with django_capture_on_commit_callbacks(execute=True):
+            sweep("staff_reminders", add_days(DUE, -5))
+        [alert] = staff_alerts(complaint.code)
+        assert f"http://127.0.0.1:8123/admin/complaints/complaint/{complaint.pk}/change/" in alert.body
+
     def test_an_answered_case_is_not_reminded(self, officer):
         complaint = file(assignee=officer)
         complaint.reply_complaint = complaint.reply_checks = "Testo."

@@ -99,6 +99,7 @@ def test_a_paper_bill_goes_to_the_letters_to_post_once_even_if_rendered_twice(co
     letters = Delivery.objects.letters_to_post().filter(communication__customer=contract.customer)
     assert letters.count() == 1
     letter = letters.get()
+    assert letter.channel == Delivery.Channel.POST  # no legal term counts from a bill's posting
     assert letter.communication.template_key == "paper_bill"
     assert letter.communication.about == invoice
     assert invoice.number in pdf_text(letter.communication.document.read())
@@ -108,7 +109,7 @@ def test_a_paper_bill_goes_to_the_letters_to_post_once_even_if_rendered_twice(co
 def test_a_bolletta_web_contract_gets_no_letter(contract):
     mandates.choose_bill_delivery(contract=contract, paper_bills=False, now=timezone.now())
     tasks.render_invoice_pdf(issue(contract).pk)
-    assert not Delivery.objects.filter(channel=Delivery.Channel.LETTER).exists()
+    assert not Delivery.objects.filter(channel__in=Delivery.POSTAL).exists()
     assert not Communication.objects.filter(template_key="paper_bill").exists()
 
 

@@ -59,10 +59,15 @@ def test_staff_answering(journey):
     )
     assert new.assignee is None
 
-    # The list of complaints: both of Mario's open cases, each with its answer-by date and the days left.
+    # The list of complaints opens on the officer's own open cases; with "Tutti" under "assegnato a", both of
+    # Mario's open cases, each with its answer-by date and the days left.
     journey.log_in_admin(OFFICER)
     expect(page.locator("#user-tools")).to_contain_text("Luca")
     page.goto(journey.base + "/admin/complaints/complaint/")
+    expect(page.locator("#result_list")).to_contain_text(demo_case.code)
+    expect(page.locator("#result_list")).not_to_contain_text(new.code)
+    assignee_filter = page.locator('#changelist-filter details[data-filter-title="assegnato a"]')
+    assignee_filter.get_by_role("link", name="Tutti", exact=True).click()
     for case in (demo_case, new):
         row = page.locator("#result_list tbody tr", has_text=case.code)
         expect(row).to_contain_text(f"{case.answer_due_on:%d/%m/%Y}")

@@ -1,3 +1,6 @@
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -62,3 +65,47 @@ def test_seed_demo_accounts_can_log_in(client):
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert client.login(username="mario.rossi@example.it", password=DEMO_PASSWORD)
+
+
+def test_seed_demo_tells_the_story_in_the_order_it_happened(client, monkeypatch):
+    """Seeded on 2 December 2026: the late reply of 12 November earns a 30 € indemnity, which the bill of
+    2 December deducts (it was missing when the bills were made before the complaints); every step of the
+    case history carries its own day, not the seed's."""
+    from billing.models import Invoice, InvoiceLine
+    from complaints.models import Complaint
+    from portal.lib import dates
+    from portal.management.commands.seed_demo import DEMO_PASSWORD
+    from tests.pdf_utils import pdf_text
+
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 12, 2))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    late = Complaint.objects.get(indemnity_amount__gt=0)
+    assert late.answered_on == date(2026, 11, 12) and late.indemnity_amount == Decimal("30.00")
+    [bill] = Invoice.objects.filter(
+        customer__code="C000100001", issued_on=date(2026, 12, 2), lines__kind=InvoiceLine.Kind.INDEMNITY
+    )
+    line = bill.lines.get(kind=InvoiceLine.Kind.INDEMNITY)
+    assert line.amount == Decimal("-30.00")
+    assert not Invoice.objects.filter(issued_on__lt=date(2026, 12, 2), lines__kind=InvoiceLine.Kind.INDEMNITY)
+    text = pdf_text(bill.pdf.read())
+    assert "Indennizzo automatico" in text and "-30,00" in text
+
+    history = [(event.kind, event.at.astimezone(dates.ROME).date()) for event in late.events.all()]
+    assert history == [
+        ("filed", date(2026, 10, 3)),
+        ("assigned", date(2026, 10, 4)),
+        ("replied", date(2026, 11, 12)),
+        ("indemnity", date(2026, 11, 12)),
+    ]
+    open_case = Complaint.objects.get(answered_on__isnull=True, customer__code="C000100001")
+    assert open_case.events.get(kind="filed").at.astimezone(dates.ROME).date() == date(2026, 11, 6)
+    # What Mario reads: the case page dates the reply on its day, and the inbox has it there too.
+    assert client.login(username="mario.rossi@example.it", password=DEMO_PASSWORD)
+    page = client.get(f"/reclami/{late.code}/").content.decode()
+    assert "12/11/2026 16:00" in page and "03/10/2026 11:00" in page
+    reply = late.customer.communications.get(template_key="complaint_reply")
+    assert dates.rome_date(reply.created_at) == date(2026, 11, 12)
+    paper_bills = list(late.customer.communications.filter(template_key="paper_bill"))
+    assert len(paper_bills) == 4
+    assert all(dates.rome_date(letter.created_at) == letter.about.issued_on for letter in paper_bills)

@@ -88,7 +88,7 @@ class Stack:
             "--concurrency",
             str(concurrency),
             "-Q",
-            "celery,pdf",
+            "celery,pdf,billing",
             "--without-mingle",
             "--without-gossip",
             "-n",
@@ -238,6 +238,27 @@ def _add_what_the_demo_lacks(today):
     from billing.models import EInvoice
 
     transmission.resend(EInvoice.objects.get(status=EInvoice.Status.REJECTED), today=today)
+    # An instalment plan asked for online and approved by an officer, its first instalment paid: the sweep
+    # finds it paid (a missed one would revive dunning and prepare a second notice).
+    from billing import instalments
+    late = active_contract(payment_method=ContractModel.PaymentMethod.POSTAL_SLIP)
+    issued = today - timedelta(days=60)
+    draft = billing_services.create_draft(
+        contract=late,
+        period_start=issued.replace(day=1),
+        period_end=issued,
+        lines=[
+            billing_services.LineSpec(
+                kind=InvoiceLine.Kind.CHARGE, description="Consumi", unit_price=Decimal("120.00")
+            )
+        ],
+    )
+    billing_services.issue_invoice(invoice=draft, issued_on=issued)
+    plan = instalments.request_plan(customer=late.customer, instalment_count=2, today=today)
+    plan = instalments.approve(plan=plan, today=today)
+    instalments.record_instalment_payment(
+        instalment=plan.instalments.get(number=1), received_on=today, method="bank_transfer"
+    )
 
 
 def _make_one_row_due_per_sweep(today):

@@ -1,17 +1,21 @@
-"""`python manage.py generate_invoices --period 2026-10 [--issued-on 2026-11-02]`: the monthly invoice run.
+"""`python manage.py generate_invoices --period 2026-10 [--issued-on 2026-11-02] [--preview] [--closing-only]`:
+the monthly invoice run.
 
 Bills every contract's billing period ending in that month (billing/generation.py), with a progress bar
-and a summary. Idempotent: a second run creates nothing. Contracts that fail are listed at the end; the
-exit code stays 0 because the others were billed (the errors are for staff to fix, then run again).
+and a summary. Idempotent: a second run creates nothing. A month that has not ended, or an issue date after
+today, is refused (`--closing-only` issues the closing bills of supplies already ended); `--preview` shows
+what would be issued and issues nothing. Contracts that fail are listed at the end; the exit code stays 0
+because the others were billed (the errors are for staff to fix, then run again).
 """
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from billing.generation import generate_invoices, parse_month
-from portal.lib.dates import add_months, first_of_month, rome_date
+from billing.generation import check_run, generate_invoices, parse_month, preview_invoices
+from portal.lib import dates, formatting
+from portal.lib.dates import add_months, first_of_month
 
 BAR_WIDTH = 30
 
@@ -41,20 +45,54 @@ class Command(BaseCommand):
             "--issued-on", type=parse_day, help="issue date, e.g. 2026-11-02 (default: today)"
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, cron)")
+        parser.add_argument(
+            "--preview", action="store_true", help="show what would be issued, and issue nothing"
+        )
+        parser.add_argument(
+            "--closing-only",
+            action="store_true",
+            help="only the closing bills of supplies already ended (allowed before the month ends)",
+        )
 
-    def handle(self, *args, period=None, issued_on=None, no_progress=False, **options):
-        issued_on = issued_on or rome_date(timezone.now())
+    def handle(
+        self,
+        *args,
+        period=None,
+        issued_on=None,
+        no_progress=False,
+        preview=False,
+        closing_only=False,
+        **options,
+    ):
+        today = dates.today()
+        issued_on = issued_on or today
         month = period or add_months(first_of_month(issued_on), -1)
+        try:
+            check_run(month=month, issued_on=issued_on, today=today, closing_only=closing_only)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        what = "closing bills" if closing_only else "periods"
         self.stdout.write(
-            f"Invoice run for the periods ending in {month:%Y-%m}, issued on {issued_on:%d/%m/%Y}"
+            f"{'Preview of the invoice run' if preview else 'Invoice run'} for the {what} ending in "
+            f"{month:%Y-%m}, issued on {issued_on:%d/%m/%Y}"
         )
-        report = generate_invoices(
-            period=month, issued_on=issued_on, progress=None if no_progress else self._progress
-        )
+        if preview:
+            report = preview_invoices(period=month, issued_on=issued_on, closing_only=closing_only)
+        else:
+            report = generate_invoices(
+                period=month,
+                issued_on=issued_on,
+                progress=None if no_progress else self._progress,
+                closing_only=closing_only,
+            )
         self.stdout.write(
-            f"{len(report.created)} created, {len(report.already_billed)} skipped (already billed), "
+            f"{report.invoice_count} {'to create' if preview else 'created'}, "
+            f"{len(report.already_billed)} skipped (already billed), "
             f"{report.not_due} with nothing to bill this month, {len(report.errors)} errors"
         )
+        self.stdout.write(f"  total billed: {formatting.euro(report.total, italian=True)}")
+        if preview:
+            self.stdout.write("Preview: nothing was issued.")
         if report.created:
             self.stdout.write(f"  invoices {report.created[0]} … {report.created[-1]}")
         if report.errors:

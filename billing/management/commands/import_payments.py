@@ -1,4 +1,5 @@
-"""`python manage.py import_payments FILE [--dry-run]`: record the payments of a bank or postal statement."""
+"""`python manage.py import_payments FILE [--dry-run] [--partial]`: record the payments of a bank or postal
+statement — all of them, or none when a line is wrong (`--partial`: the good lines)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -10,7 +11,8 @@ EPILOG = """
 The file is a CSV with a header row, separated by ';' or ','. Columns: transaction_id, date (31/01/2027 or
 2027-01-31), amount (1.234,56 or 1234.56), method (bonifico, bollettino, carta, sdd), customer (customer code,
 codice fiscale or partita IVA), invoice (optional: the bill number, e.g. 2026/000123; empty: oldest debts
-first). A transaction id already imported is skipped, so the same file can be imported again after fixing the
+first). A file with any line in error imports nothing and lists every such line (--partial imports the good
+lines). A transaction id already imported is skipped, so the same file can be imported again after fixing the
 lines in error. Example: docs/samples/estratto-conto-esempio.csv. Exit status 1 when a line failed.
 """
 
@@ -28,16 +30,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check every line and report, but record nothing"
         )
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help="record the good lines even when others are wrong (default: all or nothing)",
+        )
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args, file, dry_run, partial, **options):
         try:
-            result = payments_import.import_statement(file, today=rome_date(timezone.now()), dry_run=dry_run)
+            result = payments_import.import_statement(
+                file, today=rome_date(timezone.now()), dry_run=dry_run, partial=partial
+            )
         except payments_import.StatementError as error:
             raise CommandError(str(error)) from None
 
         for error in result.errors:
             self.stderr.write(self.style.ERROR(str(error)))
-        verb = "to import" if dry_run else "imported"
+        verb = "imported" if result.recorded else "to import"
         self.stdout.write(
             f"Payments {verb}: {len(result.imported)} "
             f"({payments_import.format_euro(result.imported_total)}) · "
@@ -46,6 +55,11 @@ class Command(BaseCommand):
         )
         if dry_run:
             self.stdout.write("Dry run: nothing was recorded.")
+        elif result.refused:
+            raise CommandError(
+                f"{len(result.errors)} lines with errors: nothing was recorded. Fix them and import the file "
+                "again, or import the good lines with --partial."
+            )
         if result.errors:
             raise CommandError(
                 f"{len(result.errors)} lines not imported: fix them and run the command again "

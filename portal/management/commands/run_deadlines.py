@@ -1,9 +1,11 @@
 from datetime import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portal import deadlines
+from portal import deadlines, demo_clock
+from portal.lib import dates
 from portal.lib.dates import ROME
 
 
@@ -17,7 +19,10 @@ def parse_now(value):
 
 
 class Command(BaseCommand):
-    help = "Run every deadline sweep once, synchronously, as of --now (default: now). Prints a summary."
+    help = (
+        "Run every deadline sweep once, synchronously, as of --now (default: now). Prints a summary. "
+        "With DEMO_CLOCK (development) the pages then follow --now too."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--now", type=parse_now, help="the moment to act as of, e.g. 2027-01-31T09:00")
@@ -26,12 +31,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, now=None, only=None, **options):
-        try:
-            runs = deadlines.run_deadlines(now=now, only=only)
-        except KeyError as exc:
-            raise CommandError(exc.args[0]) from None
-        as_of = timezone.localtime(runs[0].as_of) if runs else timezone.localtime(now or timezone.now())
+        for name in only or ():
+            try:
+                deadlines.get_sweep(name)  # an unknown name moves no clock
+            except KeyError as exc:
+                raise CommandError(exc.args[0]) from None
+        if now is not None and settings.DEMO_CLOCK:
+            demo_clock.travel_to(now)
+        runs = deadlines.run_deadlines(now=now, only=only)
+        as_of = timezone.localtime(runs[0].as_of) if runs else timezone.localtime(now or dates.now())
         self.stdout.write(f"Deadline sweeps as of {as_of:%Y-%m-%d %H:%M %Z}")
+        if now is not None and settings.DEMO_CLOCK:
+            self.stdout.write(f"Demo clock: the pages now read {timezone.localtime(now):%d/%m/%Y %H:%M}")
         if not runs:
             self.stdout.write("  no sweep is registered")
         for run in runs:

@@ -3,14 +3,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Customer, User
-from billing.demo import seed_billing
-from complaints.demo import seed_complaints
+from billing import demo as billing_demo
+from complaints import demo as complaints_demo
 from contracts.demo import seed_contracts
 from portal import roles
-from portal.lib.dates import rome_date
+from portal.lib import dates
+from portal.lib.dates import add_days
 
 DEMO_PASSWORD = "demo-Optima-2026"
 
@@ -77,14 +77,13 @@ class Command(BaseCommand):
                     code=data.pop("code"), defaults={**data, "user": user}
                 )
                 customer.full_clean()
-            today = rome_date(timezone.now())
+            today = dates.today()
             demo_lines = seed_contracts(
                 mario=Customer.objects.get(code="C000100001"),
                 giulia=Customer.objects.get(code="C000100002"),
                 today=today,
             )
-            demo_lines += seed_billing(today=today)
-            demo_lines += seed_complaints(today=today)
+            demo_lines += self._bills_and_complaints(today)
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Every demo account's password: " + DEMO_PASSWORD)
         )
@@ -95,6 +94,20 @@ class Command(BaseCommand):
         self.stdout.write("Demo cases:")
         for line in demo_lines:
             self.stdout.write(f"  {line}")
+
+    def _bills_and_complaints(self, today):
+        """In the order they happened: the bills up to the late reply, the complaints, then the last bill,
+        which deducts the late reply's indemnity as the real invoice run would."""
+        billing_demo.seed_tariffs()
+        if billing_demo.bills_exist() or complaints_demo.complaints_exist():
+            return ["bollette e reclami già presenti"]
+        *earlier, last = billing_demo.MONTHS_BACK
+        for months_back in earlier:
+            billing_demo.issue_bills(today=today, months_back=months_back)
+        last_bill_on = billing_demo.issue_day(today=today, months_back=last)
+        lines = complaints_demo.seed_complaints(today=today, late_reply_on=add_days(last_bill_on, -20))
+        billing_demo.issue_bills(today=today, months_back=last)
+        return billing_demo.settle_bills(today=today) + lines
 
     def _user(self, email, first, last, *, staff):
         user, created = User.objects.get_or_create(
