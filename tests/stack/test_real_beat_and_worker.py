@@ -304,23 +304,27 @@ def test_real_beat_and_worker_run_every_sweep_and_act_on_due_rows(stack, tmp_pat
         finished = SweepRun.objects.filter(started_at__gte=started, finished_at__isnull=False)
         ran = set(finished.values_list("sweep", flat=True))
         acted = set(finished.filter(acted__gt=0).values_list("sweep", flat=True))
+        # A row that two sweeps act on (a resent e-invoice is both to send and past its 12 days) can be
+        # locked by one while the other runs: that one skips it (skip_locked) and takes it on its next run.
+        still_due = sorted(
+            name for name in due if deadlines.get_sweep(name).due(rome_date(timezone.now())).exists()
+        )
         missing[:] = [
             sorted(names - ran),
             sorted(set(due) - acted),
+            still_due,
             list(SweepFailure.objects.values_list("sweep", "error")[:5]),
         ]
-        return names <= ran and set(due) <= acted
+        return names <= ran and set(due) <= acted and not still_due
 
     missing = []
 
     _wait_for(
         every_sweep_ran_and_acted,
         timeout=60,
-        what=lambda: f"every sweep to run and act (not run, not acted, failures): {missing}",
+        what=lambda: f"every sweep to run and act (not run, not acted, still due, failures): {missing}",
         stack=stack,
     )
-    still_due = {name for name in due if deadlines.get_sweep(name).due(rome_date(timezone.now())).exists()}
-    assert not still_due, f"rows still due after the sweeps ran: {sorted(still_due)}"
 
     # The notice the sweep prepared, posted by staff; then its payment term is made to have run out.
     notice = dunning.issue_notice_letter(
