@@ -66,7 +66,10 @@ class Complaint(models.Model):
         NOT_IDENTIFIABLE = "not_identifiable", _("Cliente non identificabile")
         ALREADY_PAID = "already_paid", _("Già indennizzato nell'anno per lo stesso motivo")
 
+    # Open: still worked (the reply can be written or changed, the customer can add to it).
     OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER)
+    # Unanswered: the answer clock still runs, also while the reply waits to be posted.
+    UNANSWERED_STATUSES = (*OPEN_STATUSES, Status.REPLY_TO_POST)
 
     code = models.CharField(_("codice"), max_length=20, unique=True)
     kind = models.CharField(_("tipo"), max_length=24, choices=Kind.choices)

@@ -403,8 +403,9 @@ def answered_late(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
 
 
 def open_cases(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
-    """Still being worked: received, in progress or waiting for the customer."""
-    return complaints.filter(status__in=Complaint.OPEN_STATUSES)
+    """Not yet answered: being worked, waiting for the customer, or with its reply waiting to be posted (its
+    clock still runs, so the officer keeps seeing it until the posting date is recorded)."""
+    return complaints.filter(status__in=Complaint.UNANSWERED_STATUSES)
 
 
 def waiting_for_customer(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:

@@ -13,7 +13,7 @@ from portal.lib.formatting import day
 @section(order=60, permission="complaints.view_complaint")
 def _complaints(customer, today):
     cases, count = latest(selectors.complaints_of(customer).order_by("-received_on", "-id"))
-    open_count = selectors.complaints_of(customer).filter(status__in=Complaint.OPEN_STATUSES).count()
+    open_count = selectors.open_cases(selectors.complaints_of(customer)).count()
     return Section(
         title=_("Reclami e richieste"),
         columns=[_("Codice"), _("Tipo e argomento"), _("Ricevuto il"), _("Stato"), _("Risposta entro")],

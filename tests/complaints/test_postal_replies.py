@@ -212,3 +212,17 @@ def test_the_case_page_says_the_reply_waits_to_be_posted_then_when_it_was_posted
     html = client.get(page).content.decode()
     assert "Risposta da spedire per posta" not in html
     assert f"risposto il {day(today())}" in html
+
+
+def test_a_reply_waiting_to_be_posted_stays_in_the_open_queue_until_it_is_posted(client, officer, mailroom):
+    complaint = write_and_send(letter_complaint(add_days(today(), -10)), officer)
+    client.force_login(officer)
+    queue = reverse("admin:complaints_complaint_changelist") + "?stato=aperti&assegnato=tutti"
+
+    def listed():
+        return [case.code for case in client.get(queue).context["cl"].result_list]
+
+    assert listed() == [complaint.code]  # its clock still runs: the officer keeps it in sight
+
+    post(reply_letter(complaint), today(), mailroom)
+    assert listed() == []
