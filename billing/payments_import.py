@@ -37,11 +37,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Customer
 from accounts.validators import compact_codice_fiscale
 from billing.models import ZERO, Credit, Invoice, Payment
 from billing.services import record_payment
+from portal.lib import formatting
 
 REQUIRED_COLUMNS = ("transaction_id", "date", "amount", "method", "customer")
 OPTIONAL_COLUMNS = ("invoice",)
@@ -76,8 +79,13 @@ class LineError:
     reason: str
 
     def __str__(self):
-        ident = f" ({self.transaction_id})" if self.transaction_id else ""
-        return f"line {self.line}{ident}: {self.reason}"
+        if self.transaction_id:
+            return _("riga %(line)d (%(transaction_id)s): %(reason)s") % {
+                "line": self.line,
+                "transaction_id": self.transaction_id,
+                "reason": self.reason,
+            }
+        return _("riga %(line)d: %(reason)s") % {"line": self.line, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,7 @@ def _import_rows(
             except _Duplicate:
                 result.duplicates.append(transaction_id)
                 result.lines.append(
-                    LineResult(line_number, transaction_id, LineResult.DUPLICATE, "already imported")
+                    LineResult(line_number, transaction_id, LineResult.DUPLICATE, _("già importato"))
                 )
             except _LineProblem as problem:
                 result.errors.append(LineError(line_number, transaction_id, str(problem)))
@@ -177,17 +185,17 @@ def _allocations(payment: Payment) -> str:
         f"{allocation.invoice.number} {format_euro(allocation.amount)}"
         for allocation in payment.allocations.select_related("invoice").order_by("id")
     ]
-    return ", ".join(paid) or "no open bill: a credit for the next ones"
+    return ", ".join(paid) or _("nessuna bolletta aperta: un credito per le prossime")
 
 
 def _import_row(row: dict, *, transaction_id: str, today: date, by=None) -> Payment:
     if not transaction_id:
-        raise _LineProblem("transaction id missing")
+        raise _LineProblem(_("identificativo dell'operazione mancante"))
     if Payment.objects.filter(transaction_id=transaction_id).exists():
         raise _Duplicate
     received_on = parse_date(row.get("date", ""))
     if received_on > today:
-        raise _LineProblem(f"date in the future: {received_on:%d/%m/%Y}")
+        raise _LineProblem(_("data nel futuro: %(date)s") % {"date": formatting.day(received_on)})
     amount = parse_amount(row.get("amount", ""))
     method = parse_method(row.get("method", ""))
     customer = find_customer(row.get("customer", ""))
@@ -223,11 +231,13 @@ def _read_file(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise StatementError(f"file not found: {path}") from None
+        raise StatementError(_("file non trovato: %(path)s") % {"path": path}) from None
     except IsADirectoryError:
-        raise StatementError(f"a folder, not a file: {path}") from None
+        raise StatementError(_("è una cartella, non un file: %(path)s") % {"path": path}) from None
     except OSError as error:
-        raise StatementError(f"cannot read {path}: {error.strerror}") from None
+        raise StatementError(
+            _("impossibile leggere %(path)s: %(reason)s") % {"path": path, "reason": error.strerror}
+        ) from None
 
 
 def _read_rows(raw: bytes, path: str) -> list[tuple[int, dict]]:
@@ -236,7 +246,7 @@ def _read_rows(raw: bytes, path: str) -> list[tuple[int, dict]]:
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")  # what spreadsheet programs save on Windows
     if not text.strip():
-        raise StatementError(f"the file is empty: {path}")
+        raise StatementError(_("il file è vuoto: %(path)s") % {"path": path})
     first_line = text.lstrip().splitlines()[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -244,8 +254,19 @@ def _read_rows(raw: bytes, path: str) -> list[tuple[int, dict]]:
     missing = [column for column in REQUIRED_COLUMNS if column not in reader.fieldnames]
     if missing:
         raise StatementError(
-            f"columns {', '.join(missing)} missing from the first line of {path} "
-            f"(required: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})"
+            ngettext(
+                "colonna %(missing)s mancante nella prima riga di %(path)s "
+                "(obbligatorie: %(required)s; facoltative: %(optional)s)",
+                "colonne %(missing)s mancanti nella prima riga di %(path)s "
+                "(obbligatorie: %(required)s; facoltative: %(optional)s)",
+                len(missing),
+            )
+            % {
+                "missing": ", ".join(missing),
+                "path": path,
+                "required": ", ".join(REQUIRED_COLUMNS),
+                "optional": ", ".join(OPTIONAL_COLUMNS),
+            }
         )
     rows = []
     for row in reader:
@@ -267,46 +288,50 @@ def parse_date(value: str) -> date:
             return datetime.strptime(value, pattern).date()
         except ValueError:
             continue
-    raise _LineProblem(f"bad date {value!r} (dd/mm/yyyy or yyyy-mm-dd)")
+    raise _LineProblem(_("data non valida «%(value)s» (gg/mm/aaaa o aaaa-mm-gg)") % {"value": value})
 
 
 def parse_amount(value: str) -> Decimal:
     """`1.234,56`, `1234,56` or `1234.56` → Decimal("1234.56"). "1.234" is read the Italian way (1234 €):
     a dot followed by three digits is always a thousands separator."""
-    text = (value or "").strip().replace("€", "").replace("\N{NO-BREAK SPACE}", "").replace(" ", "")
+    value = (value or "").strip()  # None: a line shorter than the header
+    text = value.replace("€", "").replace("\N{NO-BREAK SPACE}", "").replace(" ", "")
     if _DOT_AMOUNT.match(text):
         normalised = text
     elif _ITALIAN_AMOUNT.match(text):
         normalised = text.replace(".", "").replace(",", ".")
     else:
-        raise _LineProblem(f"bad amount {value.strip()!r} (e.g. 1.234,56 or 1234.56)")
+        raise _LineProblem(_("importo non valido «%(value)s» (es. 1.234,56 o 1234.56)") % {"value": value})
     try:
         amount = Decimal(normalised)
     except InvalidOperation:
-        raise _LineProblem(f"bad amount {value.strip()!r}") from None
+        raise _LineProblem(_("importo non valido «%(value)s»") % {"value": value}) from None
     if amount <= 0:
-        raise _LineProblem(f"bad amount {value.strip()!r}: it must be more than zero")
+        raise _LineProblem(
+            _("importo non valido «%(value)s»: deve essere maggiore di zero") % {"value": value}
+        )
     return amount.quantize(Decimal("0.01"))
 
 
 def parse_method(value: str) -> str:
-    key = " ".join((value or "").strip().lower().split())
+    value = (value or "").strip()  # None: a line shorter than the header
     try:
-        return METHODS[key]
+        return METHODS[" ".join(value.lower().split())]
     except KeyError:
         raise _LineProblem(
-            f"unknown payment method {value.strip()!r} (bonifico, bollettino, carta or sdd)"
+            _("metodo di pagamento sconosciuto «%(value)s» (bonifico, bollettino, carta o sdd)")
+            % {"value": value}
         ) from None
 
 
 def find_customer(value: str) -> Customer:
     key = (value or "").strip().upper()
     if not key:
-        raise _LineProblem("customer missing (customer code or codice fiscale)")
+        raise _LineProblem(_("cliente mancante (codice cliente, codice fiscale o partita IVA)"))
     tax_id = compact_codice_fiscale(key)
     customer = Customer.objects.filter(Q(code=key) | Q(codice_fiscale=tax_id) | Q(partita_iva=tax_id)).first()
     if customer is None:
-        raise _LineProblem(f"unknown customer {value.strip()!r}")
+        raise _LineProblem(_("cliente sconosciuto «%(value)s»") % {"value": value.strip()})
     return customer
 
 
@@ -316,11 +341,16 @@ def find_invoice(value: str, customer: Customer) -> Invoice | None:
         return None
     invoice = Invoice.objects.filter(number=number).first()
     if invoice is None:
-        raise _LineProblem(f"unknown invoice {number!r}")
+        raise _LineProblem(_("bolletta sconosciuta «%(number)s»") % {"number": number})
     if invoice.customer_id != customer.pk:
-        raise _LineProblem(f"invoice {number} belongs to another customer, not to {customer.code}")
+        raise _LineProblem(
+            _("la bolletta %(number)s è di un altro cliente, non di %(customer)s")
+            % {"number": number, "customer": customer.code}
+        )
     if invoice.kind != Invoice.Kind.INVOICE:
-        raise _LineProblem(f"{number} is a credit note, not an invoice to pay")
+        raise _LineProblem(
+            _("%(number)s è una nota di credito, non una bolletta da pagare") % {"number": number}
+        )
     return invoice
 
 

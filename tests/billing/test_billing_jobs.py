@@ -228,7 +228,7 @@ class TestTheStatement:
             (4, "error"),
             (5, "imported"),
         ]
-        assert "bad date &#x27;31/11/2026&#x27;" in html and "unknown customer &#x27;C999999999&#x27;" in html
+        assert "data non valida «31/11/2026»" in html and "cliente sconosciuto «C999999999»" in html
         assert html.count("Corretta, non registrata") == 2
 
     def test_importing_the_good_lines_is_a_choice(self, officer, mario):
@@ -253,7 +253,7 @@ class TestTheStatement:
             {"statement": SimpleUploadedFile("x.csv", b"nome;cognome\nMario;Rossi\n")},
         )
         assert page.status_code == 200
-        assert "columns transaction_id, date, amount, method, customer missing" in page.content.decode()
+        assert "colonne transaction_id, date, amount, method, customer mancanti" in page.content.decode()
 
 
 class TestMatching:

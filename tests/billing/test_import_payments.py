@@ -75,9 +75,7 @@ class TestTheSample:
         assert mario_bill.number == "2026/000001"  # the one the sample names
         out, err, error = run(SAMPLE)
         assert error is None, err
-        assert (
-            "Payments imported: 4 (1.400,94 €) · already imported, skipped: 0 · lines with errors: 0" in out
-        )
+        assert "Pagamenti importati: 4 (1.400,94 €) · già importati, saltati: 0 · righe con errori: 0" in out
         assert Payment.objects.count() == 4
         assert Payment.objects.get(transaction_id="BPM-2026-000451").invoice == mario_bill
         mario_bill.refresh_from_db()
@@ -85,7 +83,7 @@ class TestTheSample:
 
         out, err, error = run(SAMPLE)
         assert error is None
-        assert "Payments imported: 0 (0,00 €) · already imported, skipped: 4 · lines with errors: 0" in out
+        assert "Pagamenti importati: 0 (0,00 €) · già importati, saltati: 4 · righe con errori: 0" in out
         assert Payment.objects.count() == 4
 
 
@@ -117,10 +115,10 @@ class TestLines:
             "OK-2;04/11/2026;20.00;carta;C000100001;",  # line 5
         )
         out, err, error = run(path)
-        assert error is not None and "2 lines with errors: nothing was recorded" in str(error)
-        assert "Payments to import: 2 (30,00 €)" in out and "lines with errors: 2" in out
-        assert "line 3 (BAD-DATE): bad date '31/11/2026'" in err
-        assert "line 4 (WHO): unknown customer 'C999999999'" in err
+        assert error is not None and "2 righe con errori: non è stato registrato nulla" in str(error)
+        assert "Pagamenti da importare: 2 (30,00 €)" in out and "righe con errori: 2" in out
+        assert "riga 3 (BAD-DATE): data non valida «31/11/2026»" in err
+        assert "riga 4 (WHO): cliente sconosciuto «C999999999»" in err
         assert not Payment.objects.exists() and not PaymentAllocation.objects.exists()
         assert Invoice.objects.get().amount_paid == 0
 
@@ -142,18 +140,18 @@ class TestLines:
             "OK-2;04/11/2026;20.00;carta;C000100001;",  # line 12
         )
         out, err, error = run(path, "--partial")
-        assert error is not None and "9 lines not imported" in str(error)
-        assert "Payments imported: 2 (30,00 €)" in out and "lines with errors: 9" in out
+        assert error is not None and "9 righe non importate" in str(error)
+        assert "Pagamenti importati: 2 (30,00 €)" in out and "righe con errori: 9" in out
         for expected in (
-            "line 3 (BAD-DATE): bad date '31/11/2026'",
-            "line 4 (BAD-AMOUNT): bad amount '12,5O'",
-            "line 5 (WHO): unknown customer 'C999999999'",
-            f"line 6 (NOT-YOURS): invoice {giulia_bill.number} belongs to another customer",
-            "line 7 (HOW): unknown payment method 'assegno'",
-            "line 8: transaction id missing",
-            "line 9 (ZERO): bad amount '0,00': it must be more than zero",
-            "line 10 (LATER): date in the future: 03/11/2099",
-            "line 11 (NO-BILL): unknown invoice '2026/999999'",
+            "riga 3 (BAD-DATE): data non valida «31/11/2026»",
+            "riga 4 (BAD-AMOUNT): importo non valido «12,5O»",
+            "riga 5 (WHO): cliente sconosciuto «C999999999»",
+            f"riga 6 (NOT-YOURS): la bolletta {giulia_bill.number} è di un altro cliente",
+            "riga 7 (HOW): metodo di pagamento sconosciuto «assegno»",
+            "riga 8: identificativo dell'operazione mancante",
+            "riga 9 (ZERO): importo non valido «0,00»: deve essere maggiore di zero",
+            "riga 10 (LATER): data nel futuro: 03/11/2099",
+            "riga 11 (NO-BILL): bolletta sconosciuta «2026/999999»",
         ):
             assert expected in err
         assert set(Payment.objects.values_list("transaction_id", flat=True)) == {"OK-1", "OK-2"}
@@ -167,7 +165,7 @@ class TestLines:
             statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;10;carta;C000100001;")
         )
         assert error is None
-        assert "Payments imported: 2 (20,00 €) · already imported, skipped: 0" in out
+        assert "Pagamenti importati: 2 (20,00 €) · già importati, saltati: 0" in out
         assert Payment.objects.count() == 2
 
     def test_after_a_partial_import_the_fixed_file_records_only_the_lines_left_out(self, statement, mario):
@@ -179,19 +177,25 @@ class TestLines:
             statement("OK-1;03/11/2026;10,00;bonifico;C000100001;", "FIX;03/11/2026;10;carta;C000100001;")
         )
         assert error is None
-        assert "Payments imported: 1 (10,00 €) · already imported, skipped: 1" in out
+        assert "Pagamenti importati: 1 (10,00 €) · già importati, saltati: 1" in out
         assert Payment.objects.count() == 2
 
     def test_the_same_transaction_twice_in_one_file_is_recorded_once(self, statement, mario):
         out, _, _ = run(
             statement("T1;03/11/2026;10,00;bonifico;C000100001;", "T1;03/11/2026;10,00;bonifico;C000100001;")
         )
-        assert "Payments imported: 1" in out and "skipped: 1" in out
+        assert "Pagamenti importati: 1" in out and "saltati: 1" in out
         assert Payment.objects.count() == 1
 
     def test_a_blank_line_is_ignored_and_line_numbers_stay_right(self, statement, mario):
         _, err, _ = run(statement("", "T1;03/11/2026;xx;bonifico;C000100001;"))
-        assert "line 3 (T1): bad amount" in err
+        assert "riga 3 (T1): importo non valido" in err
+
+    def test_a_line_cut_short_is_a_bad_line_not_a_crash(self, statement, mario):
+        _, err, error = run(statement("T1;03/11/2026", "T2;03/11/2026;10,00"))
+        assert error is not None
+        assert "riga 2 (T1): importo non valido «»" in err
+        assert "riga 3 (T2): metodo di pagamento sconosciuto «»" in err
 
     def test_commas_as_separator_and_a_windows_encoding_are_read_too(self, statement, mario):
         path = statement(
@@ -206,7 +210,7 @@ class TestLines:
     def test_dry_run_checks_everything_and_records_nothing(self, statement, mario):
         out, _, error = run(statement("T1;03/11/2026;10,00;bonifico;C000100001;"), "--dry-run")
         assert error is None
-        assert "Payments to import: 1" in out and "nothing was recorded" in out
+        assert "Pagamenti da importare: 1" in out and "non è stato registrato nulla" in out
         assert not Payment.objects.exists()
 
 
@@ -240,19 +244,19 @@ class TestAllocation:
 
 class TestTheFile:
     def test_a_missing_file_is_a_clear_error(self, tmp_path):
-        with pytest.raises(CommandError, match="file not found: .*nessuno.csv"):
+        with pytest.raises(CommandError, match="file non trovato: .*nessuno.csv"):
             call_command("import_payments", str(tmp_path / "nessuno.csv"))
 
     def test_a_folder_is_a_clear_error(self, tmp_path):
-        with pytest.raises(CommandError, match="a folder, not a file"):
+        with pytest.raises(CommandError, match="è una cartella, non un file"):
             call_command("import_payments", str(tmp_path))
 
     def test_missing_columns_are_named(self, statement):
-        with pytest.raises(CommandError, match="columns amount, method missing"):
+        with pytest.raises(CommandError, match="colonne amount, method mancanti"):
             call_command("import_payments", str(statement(header="transaction_id;date;customer\n")))
 
     def test_an_empty_file_is_a_clear_error(self, statement):
-        with pytest.raises(CommandError, match="the file is empty"):
+        with pytest.raises(CommandError, match="il file è vuoto"):
             call_command("import_payments", str(statement(header="")))
 
 

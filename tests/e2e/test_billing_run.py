@@ -118,8 +118,8 @@ def test_statement_and_matching(journey):
     page.set_input_files("#id_statement", files=[mixed])
     page.get_by_role("button", name="Importa").click()
     expect(page.locator(".messagelist")).to_contain_text("Nessun pagamento registrato: 2 righe con errori")
-    expect(page.locator("#statement-result")).to_contain_text("bad date '31/11/")
-    expect(page.locator("#statement-result")).to_contain_text("unknown customer 'C999999999'")
+    expect(page.locator("#statement-result")).to_contain_text("data non valida «31/11/")
+    expect(page.locator("#statement-result")).to_contain_text("cliente sconosciuto «C999999999»")
     assert not Payment.objects.filter(transaction_id__startswith="BPM-").exists()
     admin_screenshot(journey, "a mixed statement imports nothing and lists every bad line")
 

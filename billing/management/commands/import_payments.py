@@ -3,6 +3,8 @@ statement — all of them, or none when a line is wrong (`--partial`: the good l
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing import payments_import
 from portal.lib.dates import rome_date
@@ -46,22 +48,44 @@ class Command(BaseCommand):
 
         for error in result.errors:
             self.stderr.write(self.style.ERROR(str(error)))
-        verb = "imported" if result.recorded else "to import"
-        self.stdout.write(
-            f"Payments {verb}: {len(result.imported)} "
-            f"({payments_import.format_euro(result.imported_total)}) · "
-            f"already imported, skipped: {len(result.duplicates)} · "
-            f"lines with errors: {len(result.errors)}"
-        )
+        counts = {
+            "count": len(result.imported),
+            "total": payments_import.format_euro(result.imported_total),
+            "duplicates": len(result.duplicates),
+            "errors": len(result.errors),
+        }
+        if result.recorded:
+            summary = _(
+                "Pagamenti importati: %(count)d (%(total)s) · già importati, saltati: %(duplicates)d · "
+                "righe con errori: %(errors)d"
+            )
+        else:
+            summary = _(
+                "Pagamenti da importare: %(count)d (%(total)s) · già importati, saltati: %(duplicates)d · "
+                "righe con errori: %(errors)d"
+            )
+        self.stdout.write(summary % counts)
         if dry_run:
-            self.stdout.write("Dry run: nothing was recorded.")
+            self.stdout.write(_("Solo verifica (--dry-run): non è stato registrato nulla."))
         elif result.refused:
             raise CommandError(
-                f"{len(result.errors)} lines with errors: nothing was recorded. Fix them and import the file "
-                "again, or import the good lines with --partial."
+                ngettext(
+                    "%(errors)d riga con errori: non è stato registrato nulla. Correggila e importa di nuovo "
+                    "il file, oppure importa le righe corrette con --partial.",
+                    "%(errors)d righe con errori: non è stato registrato nulla. Correggile e importa di nuovo "
+                    "il file, oppure importa le righe corrette con --partial.",
+                    len(result.errors),
+                )
+                % counts
             )
         if result.errors:
             raise CommandError(
-                f"{len(result.errors)} lines not imported: fix them and run the command again "
-                "(the lines already imported are skipped)."
+                ngettext(
+                    "%(errors)d riga non importata: correggila e lancia di nuovo il comando (le righe già "
+                    "importate si saltano).",
+                    "%(errors)d righe non importate: correggile e lancia di nuovo il comando (le righe già "
+                    "importate si saltano).",
+                    len(result.errors),
+                )
+                % counts
             )
