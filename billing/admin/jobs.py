@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from billing import generation, jobs, payments_import, services
-from billing.admin.common import AddedThroughServiceMixin, add_errors, euro, status_badge
+from billing.admin.common import AddedThroughServiceMixin, RecordViews, add_errors, euro, status_badge
 from billing.admin.forms import InvoiceRunForm, PaymentMatchForm, StatementUploadForm
 from billing.models import BillingJob
 from portal.lib import dates
@@ -39,7 +39,7 @@ LINE_OUTCOMES = {
 
 
 @admin.register(BillingJob)
-class BillingJobAdmin(AddedThroughServiceMixin, admin.ModelAdmin):
+class BillingJobAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
     list_display = [
         "created",
         "month",
@@ -265,20 +265,18 @@ class BillingJobAdmin(AddedThroughServiceMixin, admin.ModelAdmin):
         form = PaymentMatchForm(
             request.POST or None, invoices=payments_import.open_invoices_of(payment.customer)
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                allocation = services.match_payment(payment=payment, invoice=form.cleaned_data["invoice"])
-            except ValidationError as error:
-                add_errors(form, error)
-            else:
-                message = _("%(amount)s del pagamento del %(day)s abbinati alla bolletta %(number)s.") % {
-                    "amount": euro(allocation.amount),
-                    "day": _day(payment.received_on),
-                    "number": allocation.invoice.number,
-                }
-                self.log_change(request, payment, message)
-                self.message_user(request, message, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:billing_billingjob_unmatched"))
+        allocation = self._submit(
+            request, form, lambda data: services.match_payment(payment=payment, invoice=data["invoice"])
+        )
+        if allocation is not None:
+            message = _("%(amount)s del pagamento del %(day)s abbinati alla bolletta %(number)s.") % {
+                "amount": euro(allocation.amount),
+                "day": _day(payment.received_on),
+                "number": allocation.invoice.number,
+            }
+            self.log_change(request, payment, message)
+            self.message_user(request, message, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:billing_billingjob_unmatched"))
         return self._page(
             request,
             "match.html",

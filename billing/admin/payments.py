@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
@@ -13,10 +12,29 @@ from billing import services
 from billing.admin.common import AddedThroughServiceMixin, RecordViews, euro
 from billing.admin.forms import ManualCreditForm, PaymentRegistrationForm
 from billing.models import Charge, Credit, CreditUse, Payment, PaymentAllocation
+from contracts.admin.customer_overview import change_url
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.admin_display import day_with_badge as _day_with_badge
 from portal.lib import dates
 from portal.lib.formatting import day as _day
+
+
+class _AddedOnRecordPage(AddedThroughServiceMixin, RecordViews):
+    """A record added on a page that calls the service registering it, then shown on its change page."""
+
+    def _add_page(self, request, *, form_class, initial, act, report, **page):
+        """On a valid POST, `act(data)` registers the record and `report(record)` says what was done, to the
+        user and in the history; otherwise the form again (`page`: the texts of `_record_page`)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = form_class(request.POST or None, initial=initial, admin_site=self.admin_site)
+        record = self._submit(request, form, act)
+        if record is None:
+            return self._record_page(request, form=form, **page)
+        message = report(record)
+        self.log_addition(request, record, message)
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(change_url(record))
 
 
 class PaymentAllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -35,7 +53,7 @@ class PaymentAllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
+class PaymentAdmin(_AddedOnRecordPage, admin.ModelAdmin):
     """A payment is registered once, through the service that allocates it; afterwards it is a record."""
 
     list_display = [
@@ -83,15 +101,11 @@ class PaymentAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
         return payment.allocation_count
 
     def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = PaymentRegistrationForm(
-            request.POST or None, initial={"received_on": dates.today()}, admin_site=self.admin_site
-        )
-        payment = self._submit(
+        return self._add_page(
             request,
-            form,
-            lambda data: services.record_payment(
+            form_class=PaymentRegistrationForm,
+            initial={"received_on": dates.today()},
+            act=lambda data: services.record_payment(
                 customer=data["customer"],
                 amount=data["amount"],
                 received_on=data["received_on"],
@@ -100,28 +114,24 @@ class PaymentAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
                 transaction_id=data["transaction_id"] or None,
                 by=request.user,
             ),
-        )
-        if payment is not None:
-            allocations = [
-                f"{allocation.invoice.number} {euro(allocation.amount)}"
-                for allocation in payment.allocations.select_related("invoice").order_by("id")
-            ]
-            message = _("Pagamento di %(amount)s registrato: %(allocations)s.") % {
-                "amount": euro(payment.amount),
-                "allocations": ", ".join(allocations) or _("nessuna bolletta aperta, diventa un credito"),
-            }
-            self.log_addition(request, payment, message)
-            self.message_user(request, message, messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:billing_payment_change", args=[payment.pk]))
-        return self._record_page(
-            request,
-            form=form,
+            report=_payment_report,
             title=_("Registra un pagamento"),
             intro=_(
                 "Il pagamento va alla bolletta indicata dal cliente, altrimenti ai debiti più vecchi (art. 6.1); "
                 "gli interessi di mora finiscono nella bolletta successiva, l'eccedenza diventa un credito."
             ),
         )
+
+
+def _payment_report(payment):
+    allocations = [
+        f"{allocation.invoice.number} {euro(allocation.amount)}"
+        for allocation in payment.allocations.select_related("invoice").order_by("id")
+    ]
+    return _("Pagamento di %(amount)s registrato: %(allocations)s.") % {
+        "amount": euro(payment.amount),
+        "allocations": ", ".join(allocations) or _("nessuna bolletta aperta, diventa un credito"),
+    }
 
 
 class CreditUseInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -136,7 +146,7 @@ class CreditUseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Credit)
-class CreditAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
+class CreditAdmin(_AddedOnRecordPage, admin.ModelAdmin):
     """Credits are written by the services (indemnities, overpayments); an officer adds a manual one, with its
     reason, through services.grant_manual_credit, which records who granted it and when."""
 
@@ -170,34 +180,15 @@ class CreditAdmin(AddedThroughServiceMixin, RecordViews, admin.ModelAdmin):
     inlines = [CreditUseInline]
 
     def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ManualCreditForm(
-            request.POST or None, initial={"granted_on": dates.today()}, admin_site=self.admin_site
-        )
-        credit = self._submit(
+        return self._add_page(
             request,
-            form,
-            lambda data: services.grant_manual_credit(
-                customer=data["customer"],
-                contract=data["contract"],
-                amount=data["amount"],
-                reason=data["reason"],
-                granted_on=data["granted_on"],
-                by=request.user,
+            form_class=ManualCreditForm,
+            initial={"granted_on": dates.today()},
+            act=lambda data: services.grant_manual_credit(by=request.user, **data),
+            report=lambda credit: (
+                _("Credito di %(amount)s concesso: %(reason)s")
+                % {"amount": euro(credit.amount), "reason": credit.description}
             ),
-        )
-        if credit is not None:
-            message = _("Credito di %(amount)s concesso: %(reason)s") % {
-                "amount": euro(credit.amount),
-                "reason": credit.description,
-            }
-            self.log_addition(request, credit, message)
-            self.message_user(request, message, messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:billing_credit_change", args=[credit.pk]))
-        return self._record_page(
-            request,
-            form=form,
             title=_("Concedi un credito al cliente"),
             intro=_(
                 "Il credito è detratto dalle prossime bollette del cliente, dalla più vicina, con il motivo "

@@ -258,16 +258,14 @@ class CasePages:
         )
 
     def block_dunning_view(self, request, object_id):
-        def act(complaint, data):
-            services.block_invoice_dunning(complaint=complaint, reason=data["reason"], by=request.user)
-            return _("Solleciti della bolletta %(number)s bloccati fino alla risposta: %(reason)s") % {
-                "number": complaint.invoice.number,
-                "reason": data["reason"],
-            }
-
-        return self._case_view(
+        return self._dunning_view(
             request,
             object_id,
+            service=services.block_invoice_dunning,
+            done=lambda complaint, reason: (
+                _("Solleciti della bolletta %(number)s bloccati fino alla risposta: %(reason)s")
+                % {"number": complaint.invoice.number, "reason": reason}
+            ),
             form_class=DunningBlockForm,
             title=_("Blocca i solleciti della bolletta contestata"),
             intro=_(
@@ -276,17 +274,14 @@ class CasePages:
                 "risposta."
             ),
             submit=_("Blocca i solleciti"),
-            act=act,
         )
 
     def lift_dunning_view(self, request, object_id):
-        def act(complaint, data):
-            services.lift_invoice_dunning(complaint=complaint, reason=data["reason"], by=request.user)
-            return _("Blocco dei solleciti tolto: %(reason)s") % {"reason": data["reason"]}
-
-        return self._case_view(
+        return self._dunning_view(
             request,
             object_id,
+            service=services.lift_invoice_dunning,
+            done=lambda complaint, reason: _("Blocco dei solleciti tolto: %(reason)s") % {"reason": reason},
             form_class=DunningLiftForm,
             title=_("Togli il blocco dei solleciti"),
             intro=_(
@@ -295,8 +290,17 @@ class CasePages:
                 "risposta."
             ),
             submit=_("Togli il blocco"),
-            act=act,
         )
+
+    def _dunning_view(self, request, object_id, *, service, done, **page):
+        """Blocking the disputed bill's dunning and lifting the block: a reason, handed to `service`, and
+        `done(complaint, reason)`, the message."""
+
+        def act(complaint, data):
+            service(complaint=complaint, reason=data["reason"], by=request.user)
+            return done(complaint, data["reason"])
+
+        return self._case_view(request, object_id, act=act, **page)
 
     def attachment_view(self, request, object_id, attachment_id):
         complaint = self._case(request, object_id, change=False)
