@@ -10,7 +10,7 @@ procedure starts again and the customer is told.
    day of approval (amounts adding up exactly to what is still due) and takes the bills out of dunning;
    `refuse` needs a reason. The customer is told either way.
 3. Money reaches the covered bills as any payment does (services.record_payment, or `record_instalment_payment`
-   for exactly what an instalment still needs). What the plan has received is what its bills no longer owe
+   for exactly what an instalment still needs, which refuses a bank movement already registered). What the plan has received is what its bills no longer owe
    (`amount_received`), spread over the instalments in order (`progress`).
 4. The sweep (`check_instalment`, billing.tasks) looks at each instalment the day after its grace: covered by
    what was received, it is paid (the last one completes the plan); otherwise the plan lapses (`_lapse`).
@@ -31,9 +31,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +47,7 @@ from billing.models import (
     InstalmentPlanItem,
     InstalmentPolicy,
     Invoice,
+    Payment,
 )
 from portal import roles
 from portal.lib import formatting
@@ -330,11 +331,7 @@ def _bill_link(plan: InstalmentPlan) -> str:
 
 def _alert_officers(plan: InstalmentPlan) -> None:
     """A new request to decide: an e-mail to the billing officers (to the supervisors when there are none)."""
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    emails = sorted(set(users.filter(groups__name=roles.BILLING_OFFICER).values_list("email", flat=True)))
-    emails = emails or sorted(
-        set(users.filter(groups__name=roles.SUPERVISOR).values_list("email", flat=True))
-    )
+    emails = roles.billing_officer_emails()
     if not emails:
         return
     subject = f"Nuova richiesta di rateizzazione {plan.reference}: {plan.customer}"
@@ -399,28 +396,67 @@ def record_instalment_payment(
     left = row.left
     if left <= ZERO:
         raise ValidationError(_("La rata %(number)d è già pagata.") % {"number": instalment.number})
+    if transaction_id:
+        _refuse_registered(transaction_id)
     payments = []
-    for invoice in (
-        Invoice.objects.select_for_update().filter(instalment_items__plan=plan).order_by("due_on", "sequence")
-    ):
-        share = min(left, invoice.outstanding)
-        if share <= ZERO:
-            continue
-        payments.append(
-            services.record_payment(
-                customer=plan.customer,
-                amount=share,
-                received_on=received_on,
-                method=method,
-                invoice=invoice,
-                transaction_id=f"{transaction_id}/{invoice.pk}" if transaction_id else None,
-                by=by,
-            )
-        )
-        left -= share
-        if left <= ZERO:
-            break
+    try:
+        with transaction.atomic():
+            for invoice in (
+                Invoice.objects.select_for_update()
+                .filter(instalment_items__plan=plan)
+                .order_by("due_on", "sequence")
+            ):
+                share = min(left, invoice.outstanding)
+                if share <= ZERO:
+                    continue
+                payments.append(
+                    services.record_payment(
+                        customer=plan.customer,
+                        amount=share,
+                        received_on=received_on,
+                        method=method,
+                        invoice=invoice,
+                        transaction_id=f"{transaction_id}/{invoice.pk}" if transaction_id else None,
+                        by=by,
+                    )
+                )
+                left -= share
+                if left <= ZERO:
+                    break
+    except IntegrityError:  # the same movement registered elsewhere at this very moment
+        if transaction_id:
+            _refuse_registered(transaction_id)
+        raise
     return payments
+
+
+def _refuse_registered(transaction_id: str) -> None:
+    """The same movement registered twice would be counted twice: say which payment already has it — one
+    registered with this id, or the parts of an instalment's (`<id>/<bill>`, one per bill)."""
+    parts = [
+        payment
+        for payment in Payment.objects.filter(
+            Q(transaction_id=transaction_id) | Q(transaction_id__startswith=f"{transaction_id}/")
+        )
+        .select_related("customer")
+        .order_by("pk")
+        if payment.transaction_id == transaction_id
+        or payment.transaction_id.removeprefix(f"{transaction_id}/").isdigit()
+    ]
+    if parts:
+        raise ValidationError(
+            {
+                "transaction_id": _(
+                    "Questa operazione è già registrata: pagamento di %(amount)s del %(day)s di %(customer)s. "
+                    "Un pagamento si registra una volta sola."
+                )
+                % {
+                    "amount": formatting.euro(sum((part.amount for part in parts), ZERO), italian=True),
+                    "day": formatting.day(parts[0].received_on),
+                    "customer": parts[0].customer,
+                }
+            }
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -494,13 +530,14 @@ def _lapse(plan: InstalmentPlan, *, missed: Instalment, left: Decimal, today: da
 # ---------------------------------------------------------------------------------------------------------
 
 
+def running_items() -> QuerySet[InstalmentPlanItem]:
+    """The bills of the plans in course (approved): out of the default procedure while they run."""
+    return InstalmentPlanItem.objects.filter(plan__status=InstalmentPlan.Status.APPROVED)
+
+
 def suspended_invoice_ids(invoice_ids: Iterable[int]) -> set[int]:
-    """Those of the invoices an approved plan covers: out of the default procedure while it runs."""
-    return set(
-        InstalmentPlanItem.objects.filter(
-            plan__status=InstalmentPlan.Status.APPROVED, invoice_id__in=list(invoice_ids)
-        ).values_list("invoice_id", flat=True)
-    )
+    """Those of the invoices an approved plan covers."""
+    return set(running_items().filter(invoice_id__in=list(invoice_ids)).values_list("invoice_id", flat=True))
 
 
 def open_plan_of(customer: Customer) -> InstalmentPlan | None:
@@ -510,7 +547,6 @@ def open_plan_of(customer: Customer) -> InstalmentPlan | None:
 def latest_plan_for(invoice: Invoice) -> InstalmentPlan | None:
     """The last plan asked for the bill, whatever became of it: its page says where it stands."""
     return invoice.instalment_plans.order_by("-requested_at", "-id").first()
-
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Each app adds its models' permissions here as it grows; `sync_roles()` makes the
 (it is what `seed_demo` and deployments run), so permissions are reviewed in one place.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 COMPLAINTS_OFFICER = "Addetto reclami"
@@ -139,6 +140,17 @@ ROLE_PERMISSIONS = {
         "notifications.change_delivery",
     ],
 }
+
+
+def emails_of(role: str) -> list[str]:
+    """The e-mail addresses of the active staff in `role`, each once, sorted."""
+    users = get_user_model().objects.filter(is_active=True, groups__name=role).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def billing_officer_emails() -> list[str]:
+    """Whom a billing alert goes to: the billing officers, else the supervisors — someone must read it."""
+    return emails_of(BILLING_OFFICER) or emails_of(SUPERVISOR)
 
 
 def is_supervisor(user) -> bool:

@@ -7,12 +7,14 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing import instalments
+from billing.admin.bill_items import BillItemInline
 from billing.admin.common import RecordViews, euro, status_badge
 from billing.admin.forms import RefuseInstalmentPlanForm
-from billing.models import Instalment, InstalmentPlan, InstalmentPlanItem, InstalmentPolicy
+from billing.models import ZERO, Instalment, InstalmentPlan, InstalmentPlanItem, InstalmentPolicy, Payment
 from portal.admin_display import ReadOnlyAdminMixin
 from portal.lib import dates
 from portal.lib.formatting import day as _day
@@ -27,31 +29,69 @@ PLAN_COLOURS = {
 }
 
 
-class InstalmentPlanItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+class InstalmentPlanItemInline(BillItemInline):
     model = InstalmentPlanItem
     fields = ["invoice", "due_on", "amount_eur", "outstanding_eur"]
     readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invoice")
-
-    @admin.display(description=_("scadenza"))
-    def due_on(self, item):
-        return _day(item.invoice.due_on)
 
     @admin.display(description=_("importo rateizzato"))
     def amount_eur(self, item):
         return euro(item.amount)
 
-    @admin.display(description=_("ancora da pagare"))
-    def outstanding_eur(self, item):
-        return euro(item.invoice.outstanding)
+
+class InstalmentPaymentForm(forms.Form):
+    """What an instalment still needs, received: put on the plan's bills by billing.instalments."""
+
+    received_on = forms.DateField(
+        label=_("Incassato il"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    method = forms.ChoiceField(label=_("Modalità"), choices=Payment.Method.choices)
+    transaction_id = forms.CharField(
+        label=_("Identificativo dell'operazione"),
+        # Each bill's payment keeps it as "<id>/<bill>", in the 64 characters of Payment.transaction_id.
+        max_length=48,
+        required=False,
+        help_text=_("CRO/TRN del bonifico o numero del bollettino: un pagamento si registra una volta sola."),
+    )
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        if received_on > dates.today():
+            raise forms.ValidationError(_("La data dell'incasso non può essere nel futuro."))
+        return received_on
 
 
 class InstalmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Instalment
-    fields = ["number", "due", "amount_eur", "check_day", "status", "settled"]
+    fields = ["number", "due", "amount_eur", "check_day", "status", "settled", "left_to_pay"]
     readonly_fields = fields
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # What each instalment still needs, from what the plan received: once for the page, not per row
+        # (admin makes the inline anew for each request). Payments are recorded only while the plan runs,
+        # by those who decide plans.
+        self._progress = {row.instalment.pk: row for row in instalments.progress(obj)} if obj else {}
+        self._may_pay = (
+            obj is not None
+            and obj.status == InstalmentPlan.Status.APPROVED
+            and self.admin_site.get_model_admin(InstalmentPlan).has_change_permission(request)
+        )
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description=_("da pagare"))
+    def left_to_pay(self, instalment):
+        row = self._progress.get(instalment.pk)
+        if row is None or row.left <= ZERO:
+            return "—"
+        if not self._may_pay:
+            return euro(row.left)
+        url = reverse("admin:billing_instalmentplan_payment", args=[instalment.plan_id, instalment.pk])
+        return format_html(
+            '{} <a class="button" style="white-space:nowrap" href="{}">{}</a>',
+            euro(row.left),
+            url,
+            _("Registra pagamento"),
+        )
 
     @admin.display(description=_("scadenza"))
     def due(self, instalment):
@@ -117,6 +157,11 @@ class InstalmentPlanAdmin(RecordViews, ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("<int:pk>/approva/", view(self.approve_view), name="billing_instalmentplan_approve"),
             path("<int:pk>/rifiuta/", view(self.refuse_view), name="billing_instalmentplan_refuse"),
+            path(
+                "<int:pk>/rata/<int:instalment_pk>/pagamento/",
+                view(self.payment_view),
+                name="billing_instalmentplan_payment",
+            ),
             *super().get_urls(),
         ]
 
@@ -236,6 +281,60 @@ class InstalmentPlanAdmin(RecordViews, ReadOnlyAdminMixin, admin.ModelAdmin):
             details=self._details(plan),
             title=_("Rifiuta la rateizzazione"),
             submit=_("Rifiuta"),
+        )
+
+    # --- the instalments' payments ------------------------------------------------------------------------
+
+    def payment_view(self, request, pk, instalment_pk):
+        """What an instalment still needs, received (a transfer, a postal slip): recorded on the plan's bills.
+        Another amount is an ordinary payment (Pagamenti › Registra un pagamento)."""
+        plan = self._plan(request, pk)
+        instalment = get_object_or_404(plan.instalments, pk=instalment_pk)
+        left = next(row.left for row in instalments.progress(plan) if row.instalment.pk == instalment.pk)
+        form = InstalmentPaymentForm(request.POST or None, initial={"received_on": dates.today()})
+        payments = self._submit(
+            request,
+            form,
+            lambda data: instalments.record_instalment_payment(
+                instalment=instalment,
+                received_on=data["received_on"],
+                method=data["method"],
+                transaction_id=data["transaction_id"] or None,
+                by=request.user,
+            ),
+        )
+        if payments is not None:
+            return self._done(
+                request,
+                plan,
+                _("Pagamento della rata %(number)d registrato: %(payments)s.")
+                % {
+                    "number": instalment.number,
+                    "payments": ", ".join(
+                        f"{payment.invoice.number} {euro(payment.amount)}" for payment in payments
+                    ),
+                },
+            )
+        return self._record_page(
+            request,
+            form=form,
+            obj=plan,
+            details=[
+                (_("Cliente"), plan.customer),
+                (
+                    _("Rata"),
+                    _("n. %(number)d, scadenza %(day)s")
+                    % {"number": instalment.number, "day": _day(instalment.due_on)},
+                ),
+                (_("Importo della rata"), euro(instalment.amount)),
+                (_("Ancora da pagare"), euro(left)),
+            ],
+            title=_("Registra il pagamento della rata %(number)d") % {"number": instalment.number},
+            intro=_(
+                "Si registra quanto manca alla rata, sulle bollette della rateizzazione dalla più vecchia. "
+                "Per un importo diverso registra un pagamento ordinario."
+            ),
+            submit=_("Registra il pagamento"),
         )
 
 

@@ -39,6 +39,15 @@ def blocked_label(codes) -> str:
     return _("bloccata (reclamo %(codes)s)") % {"codes": ", ".join(codes)}
 
 
+def held_label(blocked_by=(), plans=()) -> str:
+    """In place of the step the form would refuse: what holds the notice — complaints (`blocked_by`, their
+    codes), approved instalment plans (`plans`, their references); empty when nothing does."""
+    labels = [blocked_label(blocked_by)] if blocked_by else []
+    if plans:
+        labels.append(_("sospesa (rateizzazione %(references)s)") % {"references": ", ".join(plans)})
+    return " · ".join(labels)
+
+
 class NoticePages(RecordViews):
     """The per-notice pages and the worklist of DefaultNoticeAdmin."""
 
@@ -312,10 +321,7 @@ class NoticePages(RecordViews):
             shown = {"key": section.key, "title": section.title, "hint": section.hint}
             if section.steps is not None:
                 shown["steps"] = [
-                    {
-                        "supply": supply,
-                        "blocked": blocked_label(supply.blocked_by) if supply.blocked_by else "",
-                    }
+                    {"supply": supply, "blocked": held_label(supply.blocked_by, supply.plans)}
                     for supply in section.steps
                 ]
             else:
@@ -324,7 +330,7 @@ class NoticePages(RecordViews):
                         "notice": row.notice,
                         "total": euro(row.notice.total_due),
                         "operation": operation_link(row.notice, row.operation) if row.operation else None,
-                        "blocked": blocked_label(row.blocked_by) if row.blocked_by else "",
+                        "blocked": held_label(row.blocked_by, row.plans),
                     }
                     for row in section.rows
                 ]

@@ -9,8 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from billing import instalments
+from billing.admin.bill_items import BillItemInline
 from billing.admin.common import euro, fieldset_names, status_badge
-from billing.admin.notice_pages import NoticePages, blocked_label, operation_link
+from billing.admin.notice_pages import NoticePages, held_label, operation_link
 from billing.dunning import notices as dunning
 from billing.dunning import selectors, steps
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, condition, statuses
@@ -33,25 +35,14 @@ NOTICE_COLOURS = {
 }
 
 
-class DefaultNoticeItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+class DefaultNoticeItemInline(BillItemInline):
     model = DefaultNoticeItem
     fields = ["invoice", "due_on", "amount_due_eur", "outstanding_eur", "blocked"]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("invoice")
-
-    @admin.display(description=_("scadenza"))
-    def due_on(self, item):
-        return _day(item.invoice.due_on)
-
     @admin.display(description=_("richiesto"))
     def amount_due_eur(self, item):
         return euro(item.amount_due)
-
-    @admin.display(description=_("ancora da pagare"))
-    def outstanding_eur(self, item):
-        return euro(item.invoice.outstanding)
 
     @admin.display(description=_("solleciti bloccati"), boolean=True)
     def blocked(self, item):
@@ -191,11 +182,12 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
         operations, blocked = [], ""
         if notice is not None:
             blocked_by = selectors.blocking_complaints([notice.pk]).get(notice.pk, [])
-            blocked = blocked_label(blocked_by) if blocked_by else ""
+            plans = selectors.instalment_plans([notice.pk]).get(notice.pk, [])
+            blocked = held_label(blocked_by, plans)
             if self.has_change_permission(request):
                 operations = [
                     operation_link(notice, operation)
-                    for operation in selectors.offered_operations(notice, blocked_by=blocked_by)
+                    for operation in selectors.offered_operations(notice, blocked_by=blocked_by, plans=plans)
                 ]
         return super().change_view(
             request,
@@ -242,9 +234,12 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
     def suspension_allowed(self, notice):
         # Pending while no step was taken: as long as a receipt can still move the day.
         pending = notice.status in statuses(Operation.RECORD_RECEIPT)
-        if notice.suspension_allowed_on is None and notice.held:
-            # Sent, but every bill still due is held by a complaint: no day until a block is lifted.
-            return blocked_label(selectors.blocking_complaints([notice.pk]).get(notice.pk, []))
+        if notice.suspension_allowed_on is None and (notice.held or notice.planned):
+            # Sent, but every bill still due is held by a complaint or a plan: no day until one is free.
+            return held_label(
+                selectors.blocking_complaints([notice.pk]).get(notice.pk, []) if notice.held else [],
+                selectors.instalment_plans([notice.pk]).get(notice.pk, []) if notice.planned else [],
+            )
         return _day_with_badge(notice.suspension_allowed_on, pending=pending)
 
     @admin.display(description=_("ricezione presunta"))
@@ -261,19 +256,26 @@ class DefaultNoticeAdmin(NoticePages, ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Lettera e invii"))
 
     def get_queryset(self, request):
-        # Whether a complaint holds one of its bills still due, for the list's "next step" (one query).
+        # Whether a complaint holds one of its bills still due, or an instalment plan covers one, for the
+        # list's "next step" (in the same query).
         held = DefaultNoticeItem.objects.filter(
             notice=OuterRef("pk"),
             invoice__dunning_blocked=True,
             invoice__status__in=Invoice.OPEN_STATUSES,
         )
-        return super().get_queryset(request).annotate(held=Exists(held))
+        planned = instalments.running_items().filter(
+            invoice__default_notice_items__notice=OuterRef("pk"),
+            invoice__status__in=Invoice.OPEN_STATUSES,
+        )
+        return super().get_queryset(request).annotate(held=Exists(held), planned=Exists(planned))
 
     @admin.display(description=_("prossimo passo"))
     def next_step(self, notice):
         blocked_by = selectors.blocking_complaints([notice.pk]).get(notice.pk, []) if notice.held else []
-        operations = selectors.offered_operations(notice, blocked_by=blocked_by)
-        held = format_html("<strong>{}</strong> ", blocked_label(blocked_by)) if blocked_by else ""
+        plans = selectors.instalment_plans([notice.pk]).get(notice.pk, []) if notice.planned else []
+        operations = selectors.offered_operations(notice, blocked_by=blocked_by, plans=plans)
+        why = held_label(blocked_by, plans)
+        held = format_html("<strong>{}</strong> ", why) if why else ""
         if not operations:
             return held or "—"
         label, url = operation_link(notice, operations[0])

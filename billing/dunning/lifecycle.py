@@ -3,9 +3,9 @@
 - prepared: the sweep adds overdue invoices until staff send it. By PEC it is dispatched at once; as a
   raccomandata it is written first and dispatched when its posting is recorded.
 - dispatched: the 40-day payment term runs; the sweep makes it suspension_allowed on the first step day (a
-  receipt recorded later may move that day, and the notice, back to dispatched) — unless a complaint holds
-  every bill still due (ARERA): then it stays dispatched, off the sweep, until a block is lifted; blocking
-  the last free bill takes a suspension_allowed notice back to dispatched.
+  receipt recorded later may move that day, and the notice, back to dispatched) — unless complaints (ARERA)
+  or an approved instalment plan hold every bill still due: then it stays dispatched, off the sweep, until
+  a bill is free again; holding the last free bill takes a suspension_allowed notice back to dispatched.
 - dispatched, suspension_allowed → power_reduced, suspension_requested, suspended: as steps are recorded.
 - power_reduced, suspension_requested, suspended → reactivated: full payment proven.
 - prepared, dispatched, suspension_allowed → closed_paid (nothing left to pay) or cancelled (by staff).

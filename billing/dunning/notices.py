@@ -39,7 +39,7 @@ from billing import instalments
 from billing.deadlines import dunning_due_date
 from billing.dunning import letters
 from billing.dunning.lifecycle import OPEN_STATUSES, Operation, allows, condition
-from billing.dunning.selectors import amount_still_due, every_bill_blocked
+from billing.dunning.selectors import amount_still_due, every_bill_held
 from billing.dunning.steps import INTERVENTION_KINDS, earliest_step_day
 from billing.models import (
     ZERO,
@@ -179,15 +179,7 @@ def block_dunning(
             _update_total(notice)
         else:
             notice.delete()  # nothing left to demand, and it never went out
-    # A notice already "suspension allowed" whose every bill still due is now blocked allows nothing: back to
-    # its payment term, held until a block is lifted (`_free`).
-    for notice in DefaultNotice.objects.select_for_update().filter(
-        status=DefaultNotice.Status.SUSPENSION_ALLOWED, items__invoice=invoice
-    ):
-        if every_bill_blocked(notice):
-            notice.status = DefaultNotice.Status.DISPATCHED
-            notice.suspension_allowed_on = None
-            notice.save(update_fields=["status", "suspension_allowed_on"])
+    _hold_notices(invoice)
     return block
 
 
@@ -260,10 +252,29 @@ def _free(invoice: Invoice, *, today: date) -> None:
     ):
         invoice.dunning_due_on = dunning_due_date(invoice.due_on)
         invoice.save(update_fields=["dunning_due_on"])
+    _release_notices(invoice, today=today)
+
+
+def _hold_notices(invoice: Invoice) -> None:
+    """The invoice (locked) is now held, by a complaint or an instalment plan: a notice already "suspension
+    allowed" whose every bill still due is held allows nothing — back to its payment term, off the sweep
+    until one of them is free again (`_release_notices`)."""
+    for notice in DefaultNotice.objects.select_for_update().filter(
+        status=DefaultNotice.Status.SUSPENSION_ALLOWED, items__invoice=invoice
+    ):
+        if every_bill_held(notice):
+            notice.status = DefaultNotice.Status.DISPATCHED
+            notice.suspension_allowed_on = None
+            notice.save(update_fields=["status", "suspension_allowed_on"])
+
+
+def _release_notices(invoice: Invoice, *, today: date) -> None:
+    """The invoice (locked) is free again: a sent notice that was held counts towards suspension again,
+    unless another of its bills still holds it."""
     for notice in DefaultNotice.objects.select_for_update().filter(
         status=DefaultNotice.Status.DISPATCHED, suspension_allowed_on__isnull=True, items__invoice=invoice
     ):
-        if every_bill_blocked(notice):
+        if every_bill_held(notice):
             continue  # another of its bills is still held
         notice.suspension_allowed_on = earliest_step_day(notice)
         notice.save(update_fields=["suspension_allowed_on"])
@@ -598,13 +609,14 @@ def cancel_notice(
 
 def reach_suspension_allowed(notice: DefaultNotice, *, today: date) -> None:
     """Sweep act: the notice's first step day has come. Still unpaid: staff may now act (worklist);
-    paid meanwhile (e.g. by a credit note): closed; every bill still due held by a complaint: held."""
+    paid meanwhile (e.g. by a credit note): closed; every bill still due held by a complaint or an
+    instalment plan: held."""
     if amount_still_due(notice) <= ZERO:
         _close(notice, status=DefaultNotice.Status.CLOSED_PAID, on=today)
         return
-    if every_bill_blocked(notice):
-        # ARERA: nothing it demands may lead to suspension before the reasoned replies. Held, off the sweep:
-        # lifting the last block sets the day again (`_free`).
+    if every_bill_held(notice):
+        # ARERA: nothing it demands may lead to suspension before the reasoned replies; nor while the plan
+        # covering it runs. Held, off the sweep: freeing a bill sets the day again (`_release_notices`).
         notice.suspension_allowed_on = None
         notice.save(update_fields=["suspension_allowed_on"])
         return
@@ -620,7 +632,8 @@ def reach_suspension_allowed(notice: DefaultNotice, *, today: date) -> None:
 def suspend_for_instalment_plan(*, invoice: Invoice) -> None:
     """An approved plan covers the invoice (locked by the caller): no longer due for a notice, and out of
     the notice still being collected. A notice already sent keeps it, but record_suspension_step refuses
-    any step while the plan runs."""
+    any step while the plan runs, and a sent notice whose every bill still due is held stays in (or goes
+    back to) its payment term, as for a complaint."""
     invoice.dunning_due_on = None
     invoice.save(update_fields=["dunning_due_on"])
     collecting = DefaultNoticeItem.objects.filter(
@@ -633,13 +646,16 @@ def suspend_for_instalment_plan(*, invoice: Invoice) -> None:
             _update_total(notice)
         else:
             notice.delete()  # nothing left to demand, and it never went out
+    _hold_notices(invoice)
 
 
 def resume_after_instalment_plan(*, invoice: Invoice, today: date) -> None:
     """The plan covering the invoice (locked by the caller) lapsed: still unpaid and in no open notice, it
-    is due for a notice at once — its due date passed long ago. One in a sent notice goes on with it."""
+    is due for a notice at once — its due date passed long ago. One in a sent notice goes on with it: a
+    notice the plan held counts towards suspension again, from the day its terms allow."""
     in_open_notice = invoice.default_notice_items.filter(notice__status__in=OPEN_STATUSES).exists()
     still_due = invoice.awaits_payment and invoice.outstanding > ZERO
     if still_due and invoice.dunning_due_on is None and not in_open_notice:
         invoice.dunning_due_on = today
         invoice.save(update_fields=["dunning_due_on"])
+    _release_notices(invoice, today=today)

@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from billing import deadlines
+from billing import deadlines, instalments
 from billing.dunning.lifecycle import Operation, available_operations, condition, statuses
 from billing.models import ZERO, DefaultNotice, DefaultNoticeItem, Invoice, SuspensionStep
 
@@ -35,11 +35,15 @@ def with_amount_still_due(notices: QuerySet[DefaultNotice]) -> QuerySet[DefaultN
     return notices.annotate(still_due=Coalesce(Subquery(per_notice), Value(ZERO)))
 
 
-def every_bill_blocked(notice: DefaultNotice) -> bool:
-    """Every bill of the notice still to be paid is held by a complaint (DunningBlock): ARERA allows no
-    step before the reasoned replies, so the notice does not become "suspension allowed"."""
+def every_bill_held(notice: DefaultNotice) -> bool:
+    """Every bill of the notice still to be paid is held — by a complaint (DunningBlock: ARERA allows no
+    step before the reasoned replies) or by an approved instalment plan (none while it runs) — so the notice
+    does not become "suspension allowed"."""
     still_due = notice.items.filter(invoice__status__in=Invoice.OPEN_STATUSES)
-    return still_due.exists() and not still_due.filter(invoice__dunning_blocked=False).exists()
+    free = still_due.filter(invoice__dunning_blocked=False).exclude(
+        invoice__in=instalments.running_items().values("invoice")
+    )
+    return still_due.exists() and not free.exists()
 
 
 def blocking_complaints(notice_ids) -> dict[int, list[str]]:
@@ -61,13 +65,35 @@ def blocking_complaints(notice_ids) -> dict[int, list[str]]:
     return codes
 
 
-def offered_operations(notice: DefaultNotice, *, blocked_by=()) -> list[Operation]:
+def instalment_plans(notice_ids) -> dict[int, list[str]]:
+    """Per notice, the references of the approved instalment plans covering one of its bills still to be
+    paid: the procedure is suspended while they run (one query)."""
+    items = (
+        instalments.running_items()
+        .filter(
+            invoice__default_notice_items__notice_id__in=list(notice_ids),
+            invoice__status__in=Invoice.OPEN_STATUSES,
+        )
+        .annotate(notice_id=F("invoice__default_notice_items__notice_id"))
+        .select_related("plan")
+        .order_by("notice_id", "plan_id")
+    )
+    references: dict[int, list[str]] = {}
+    for item in items:
+        held = references.setdefault(item.notice_id, [])
+        if item.plan.reference not in held:
+            held.append(item.plan.reference)
+    return references
+
+
+def offered_operations(notice: DefaultNotice, *, blocked_by=(), plans=()) -> list[Operation]:
     """What staff can do next with the notice, the most likely first — without the step that
-    record_suspension_step refuses while complaints (`blocked_by`, their codes) hold one of its bills."""
+    record_suspension_step refuses while complaints (`blocked_by`, their codes) or approved instalment plans
+    (`plans`, their references) hold one of its bills."""
     return [
         operation
         for operation in available_operations(notice)
-        if not (blocked_by and operation == Operation.RECORD_STEP)
+        if not ((blocked_by or plans) and operation == Operation.RECORD_STEP)
     ]
 
 
@@ -76,6 +102,7 @@ class WorklistRow:
     notice: DefaultNotice
     operation: Operation | None  # the one to open from this section, when the notice allows it
     blocked_by: tuple[str, ...] = ()  # complaints holding one of its bills still due: no step until replied
+    plans: tuple[str, ...] = ()  # approved instalment plans covering one of them: no step while they run
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,7 @@ class ReducedSupply:
     step: SuspensionStep
     allowed_on: date
     blocked_by: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,24 +218,32 @@ def worklist(today: date) -> list[WorklistSection]:
             rows=rows(paid_after_step, Operation.REACTIVATE),
         ),
     ]
-    # One more query for all sections: the complaints holding a bill of a listed notice.
-    blocked = blocking_complaints(
-        {notice.pk for section in sections for notice, _operation in section.rows or ()}
-        | {supply.notice.pk for section in sections for supply in section.steps or ()}
-    )
+    # Two more queries for all sections: the complaints and the instalment plans holding a bill of a listed
+    # notice.
+    listed = {notice.pk for section in sections for notice, _operation in section.rows or ()} | {
+        supply.notice.pk for section in sections for supply in section.steps or ()
+    }
+    blocked, planned = blocking_complaints(listed), instalment_plans(listed)
 
     def row(notice: DefaultNotice, operation: Operation) -> WorklistRow:
-        blocked_by = tuple(blocked.get(notice.pk, ()))
-        offered = operation in offered_operations(notice, blocked_by=blocked_by)
-        return WorklistRow(notice=notice, operation=operation if offered else None, blocked_by=blocked_by)
+        blocked_by, plans = tuple(blocked.get(notice.pk, ())), tuple(planned.get(notice.pk, ()))
+        offered = operation in offered_operations(notice, blocked_by=blocked_by, plans=plans)
+        return WorklistRow(
+            notice=notice, operation=operation if offered else None, blocked_by=blocked_by, plans=plans
+        )
+
+    def supply(reduced: ReducedSupply) -> ReducedSupply:
+        return replace(
+            reduced,
+            blocked_by=tuple(blocked.get(reduced.notice.pk, ())),
+            plans=tuple(planned.get(reduced.notice.pk, ())),
+        )
 
     return [
         replace(
             section,
             rows=None if section.rows is None else [row(*found) for found in section.rows],
-            steps=None
-            if section.steps is None
-            else [replace(s, blocked_by=tuple(blocked.get(s.notice.pk, ()))) for s in section.steps],
+            steps=None if section.steps is None else [supply(reduced) for reduced in section.steps],
         )
         for section in sections
     ]

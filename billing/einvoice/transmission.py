@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -297,11 +296,7 @@ def mark_overdue(einvoice: EInvoice, *, today: date) -> None:
 
 
 def _alert_officers(einvoice: EInvoice, subject: str, body: str) -> None:
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    emails = sorted(set(users.filter(groups__name=roles.BILLING_OFFICER).values_list("email", flat=True)))
-    emails = emails or sorted(
-        set(users.filter(groups__name=roles.SUPERVISOR).values_list("email", flat=True))
-    )
+    emails = roles.billing_officer_emails()
     if not emails:
         return
     link = settings.PORTAL_BASE_URL + reverse("admin:billing_einvoice_change", args=[einvoice.pk])

@@ -136,7 +136,8 @@ def test_the_worklist_takes_the_same_queries_for_one_notice_paid_after_a_step_or
     DefaultNotice.objects.filter(pk=unpaid.pk).update(status=Status.SUSPENDED)
     paid = [paid_after_a_step() for _ in range(5)]
 
-    with django_assert_max_num_queries(8):  # one per section, one for the complaints' blocks of all rows
+    # One per section, one for the complaints' blocks and one for the instalment plans of all rows.
+    with django_assert_max_num_queries(9):
         sections = worklist()
 
     rows = sections["paid-after-step"].rows

@@ -19,6 +19,7 @@ from billing.models import (
     InstalmentPolicy,
     Invoice,
     InvoiceLine,
+    Payment,
     SuspensionStep,
 )
 from billing.services import LineSpec
@@ -278,6 +279,81 @@ def test_no_suspension_step_for_a_notice_whose_bills_are_in_the_plan(contract, b
         )
 
 
+def sent_notice(contract):
+    """The notice of the first bill, sent by PEC on 12/01/2026."""
+    sweep("default_notices", date(2026, 1, 10))
+    return notices.record_dispatch(
+        notice=DefaultNotice.objects.get(),
+        channel="pec",
+        sent_on=date(2026, 1, 12),
+        now=at(date(2026, 1, 12)),
+    )
+
+
+def test_a_sent_notice_is_held_while_the_plan_runs_and_admin_says_why(
+    officer_client, contract, bills, monkeypatch
+):
+    notice = sent_notice(contract)
+    step_day = notice.suspension_allowed_on
+    plan = approved_plan(contract.customer, count=3)  # 50,00 € due 15/02, 15/03 and 15/04/2026
+    instalments.record_instalment_payment(
+        instalment=plan.instalments.get(number=1), received_on=date(2026, 2, 14), method="bank_transfer"
+    )
+    sweep("instalments", date(2026, 2, 26))
+
+    # The plan covers the bill still due: the notice stays in its payment term, off the sweep.
+    sweep("suspension_allowed", step_day)
+    notice.refresh_from_db()
+    assert notice.status == DefaultNotice.Status.DISPATCHED and notice.suspension_allowed_on is None
+    assert sweep("suspension_allowed", add_days(step_day, 1)).acted == 0
+
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 3, 10))
+    held = f"sospesa (rateizzazione {plan.reference})"
+    step_url = reverse("admin:billing_defaultnotice_step", args=[notice.pk])
+    for url in (
+        reverse("admin:billing_defaultnotice_worklist"),
+        reverse("admin:billing_defaultnotice_changelist"),
+        reverse("admin:billing_defaultnotice_change", args=[notice.pk]),
+    ):
+        html = officer_client.get(url).content.decode()
+        assert held in html and step_url not in html, url
+    # Asked for all the same, the step is refused on the form: no power reduction while the plan runs.
+    refused = officer_client.post(
+        step_url,
+        {
+            "service": contract.services.get().pk,
+            "kind": SuspensionStep.Kind.POWER_REDUCTION,
+            "requested_on": "2026-03-10",
+        },
+    )
+    assert refused.status_code == 200 and "rateizzazione approvata" in refused.content.decode()
+    assert not SuspensionStep.objects.exists()
+
+    # The second instalment missed: the plan lapses and the notice allows a step again, from its own day.
+    sweep("instalments", date(2026, 3, 26))
+    notice.refresh_from_db()
+    assert (
+        notice.status == DefaultNotice.Status.SUSPENSION_ALLOWED and notice.suspension_allowed_on == step_day
+    )
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 3, 26))
+    html = officer_client.get(reverse("admin:billing_defaultnotice_worklist")).content.decode()
+    assert step_url in html and "sospesa (rateizzazione" not in html
+
+
+def test_approving_a_plan_takes_a_notice_back_from_suspension_allowed(contract, bills):
+    notice = sent_notice(contract)
+    step_day = notice.suspension_allowed_on
+    sweep("suspension_allowed", step_day)
+    notice.refresh_from_db()
+    assert notice.status == DefaultNotice.Status.SUSPENSION_ALLOWED
+
+    plan = instalments.request_plan(customer=contract.customer, instalment_count=2, today=step_day)
+    instalments.approve(plan=plan, today=step_day)
+
+    notice.refresh_from_db()
+    assert notice.status == DefaultNotice.Status.DISPATCHED and notice.suspension_allowed_on is None
+
+
 def test_a_missed_instalment_revives_the_procedure_and_the_customer_is_told(contract, bills):
     plan = approved_plan(contract.customer, count=3)
     first = plan.instalments.get(number=1)  # 50,00 € due 15/02/2026, 10 days' grace
@@ -445,3 +521,90 @@ def test_a_complaints_officer_may_read_plans_but_not_decide(client, contract, bi
     plan = instalments.request_plan(customer=contract.customer, instalment_count=2, today=ASKED)
     assert client.get(reverse("admin:billing_instalmentplan_change", args=[plan.pk])).status_code == 200
     assert client.post(reverse("admin:billing_instalmentplan_approve", args=[plan.pk])).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Staff: an instalment's payment
+# ---------------------------------------------------------------------------------------------------------
+
+PAID_ON = date(2026, 2, 14)
+
+
+def payment_url(instalment):
+    return reverse("admin:billing_instalmentplan_payment", args=[instalment.plan_id, instalment.pk])
+
+
+def test_an_officer_records_an_instalments_payment_on_the_plans_bills(
+    officer_client, contract, bills, monkeypatch
+):
+    monkeypatch.setattr(dates, "today", lambda: PAID_ON)
+    plan = approved_plan(contract.customer, count=2)  # 75,00 € due 15/02 and 15/03/2026
+    first, second = plan.instalments.all()
+    change = reverse("admin:billing_instalmentplan_change", args=[plan.pk])
+    page = officer_client.get(change).content.decode()
+    assert page.count("Registra pagamento") == 2
+    assert payment_url(first) in page and payment_url(second) in page
+
+    form = officer_client.get(payment_url(first)).content.decode()
+    assert "Registra il pagamento della rata 1" in form and f"75,00{EUR}" in form
+    future = officer_client.post(payment_url(first), {"received_on": "2026-02-15", "method": "bank_transfer"})
+    assert future.status_code == 200
+    assert "La data dell&#x27;incasso non può essere nel futuro." in future.content.decode()
+    assert not Payment.objects.exists()
+
+    done = officer_client.post(
+        payment_url(first),
+        {"received_on": "2026-02-14", "method": "bank_transfer", "transaction_id": "TRN0001"},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == change
+    page = done.content.decode()
+    assert f"Pagamento della rata 1 registrato: {bills[0].number} 75,00{EUR}." in page
+    assert payment_url(first) not in page and payment_url(second) in page  # the first has nothing left
+    bills[0].refresh_from_db()
+    assert bills[0].outstanding == D("25.00")
+
+    # The same bank movement again: said on the form, nothing recorded.
+    twice = officer_client.post(
+        payment_url(second),
+        {"received_on": "2026-02-14", "method": "bank_transfer", "transaction_id": "TRN0001"},
+    )
+    assert twice.status_code == 200
+    assert "Questa operazione è già registrata: pagamento di 75,00" in twice.content.decode()
+    assert Payment.objects.count() == 1
+
+    # What the second needs pays the rest of the older bill, then the newer one.
+    done = officer_client.post(
+        payment_url(second),
+        {"received_on": "2026-02-14", "method": "postal_slip", "transaction_id": "TRN0002"},
+        follow=True,
+    )
+    assert (
+        f"Pagamento della rata 2 registrato: {bills[0].number} 25,00{EUR}, {bills[1].number} 50,00{EUR}."
+        in done.content.decode()
+    )
+    assert "Registra pagamento" not in done.content.decode()
+    assert Invoice.objects.filter(pk__in=[bill.pk for bill in bills], status=Invoice.Status.PAID).count() == 2
+    assert sorted(Payment.objects.values_list("transaction_id", flat=True)) == [
+        f"TRN0001/{bills[0].pk}",
+        f"TRN0002/{bills[0].pk}",
+        f"TRN0002/{bills[1].pk}",
+    ]
+
+    # An instalment already paid, from an old link: the refusal on the form, not an error page.
+    again = officer_client.post(payment_url(first), {"received_on": "2026-02-14", "method": "bank_transfer"})
+    assert again.status_code == 200 and "La rata 1 è già pagata." in again.content.decode()
+
+
+def test_only_those_who_decide_plans_record_an_instalments_payment(client, contract, bills):
+    roles.sync_roles()
+    reader = UserFactory(email="reclami@optima.example", is_staff=True)
+    reader.groups.add(Group.objects.get(name=roles.COMPLAINTS_OFFICER))
+    client.force_login(reader)
+    plan = approved_plan(contract.customer, count=2)
+    first = plan.instalments.first()
+    page = client.get(reverse("admin:billing_instalmentplan_change", args=[plan.pk])).content.decode()
+    assert f"75,00{EUR}" in page and payment_url(first) not in page
+    assert client.get(payment_url(first)).status_code == 403
+    posted = client.post(payment_url(first), {"received_on": "2026-02-14", "method": "bank_transfer"})
+    assert posted.status_code == 403 and not Payment.objects.exists()
