@@ -159,7 +159,8 @@ def seed_contracts(*, mario: Customer, giulia: Customer, today: date) -> list[st
             title="Aggiornamento del corrispettivo di commercializzazione",
             description="La quota fissa di commercializzazione passa da 8,00 a 9,50 € al mese (IVA esclusa).",
             effective_on=deadlines.unilateral_change_earliest_effective(sent_on),
-            raises_prices=True,
+            # Above the offer's tariff: the comparison gives the notice its 60-day withdrawal right.
+            new_prices={"gas_monthly_fee": Decimal("9.50")},
             sent_on=sent_on,
             contracts=[gas],
         )

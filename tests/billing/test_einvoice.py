@@ -119,7 +119,7 @@ def test_every_demo_invoice_and_a_credit_note_validate_against_the_xsd_and_add_u
     invoice = Invoice.objects.filter(kind=Invoice.Kind.INVOICE).order_by("pk").first()
     services.issue_credit_note(invoice=invoice, issued_on=date(2026, 12, 3), reason="Lettura errata")
     documents = Invoice.objects.filter(number__isnull=False)
-    assert documents.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 1
+    assert documents.filter(kind=Invoice.Kind.CREDIT_NOTE, corrects=invoice).count() == 1
     assert documents.count() >= 10
     for document in documents:
         assert_cross_checks(document, fattura_xml(document))

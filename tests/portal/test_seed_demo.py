@@ -109,3 +109,75 @@ def test_seed_demo_tells_the_story_in_the_order_it_happened(client, monkeypatch)
     paper_bills = list(late.customer.communications.filter(template_key="paper_bill"))
     assert len(paper_bills) == 4
     assert all(dates.rome_date(letter.created_at) == letter.about.issued_on for letter in paper_bills)
+
+
+def _admin_page(client, email, path) -> str:
+    """What a staff member reads on an admin page: the text, with the no-break spaces of amounts as spaces."""
+    client.force_login(User.objects.get(email=email))
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.content.decode().replace("\N{NO-BREAK SPACE}", " ").replace("&nbsp;", " ")
+
+
+def test_seed_demo_gives_every_back_office_feature_something_to_show(client, settings, tmp_path):
+    from billing.models import BillingJob, InstalmentPlan, Invoice
+    from complaints.models import Complaint
+    from portal.notifications.models import Communication
+    from tests.pdf_utils import pdf_text
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    billing, supervisor = "bollette@optima.example", "supervisore@optima.example"
+
+    # a. The letter from a sender with no customer record and no e-mail: its reply waits to be posted.
+    letters = _admin_page(client, billing, "/admin/notifications/lettertopost/")
+    postal = Complaint.objects.get(status=Complaint.Status.REPLY_TO_POST)
+    assert f"La nostra risposta alla tua richiesta {postal.code}" in letters and "Carla Moretti" in letters
+
+    # b. The last month's run, finished, with its report.
+    job = BillingJob.objects.get()
+    page = _admin_page(client, billing, f"/admin/billing/billingjob/{job.pk}/change/")
+    assert "Completato" in page and job.report["created"] == 4 and job.report["errors"] == []
+
+    # c. Giulia's instalment plan: the first instalment paid, the second still to pay.
+    plan = InstalmentPlan.objects.get(customer__code="C000100002", status=InstalmentPlan.Status.APPROVED)
+    page = _admin_page(client, billing, f"/admin/billing/instalmentplan/{plan.pk}/change/")
+    assert [i.get_status_display() for i in plan.instalments.all()] == ["Pagata", "Da pagare"]
+    assert "Registra pagamento" in page
+
+    # d. The 48,20 € the reply to Giulia promised, as a credit note with its reason, deducted by her next bill.
+    [note] = Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE)
+    assert note.total == Decimal("-48.20") and note.corrects.customer.code == "C000100002"
+    reply = Communication.objects.get(template_key="complaint_reply", customer__code="C000100002")
+    assert note.credit_reason == f"Rettifica promessa nella risposta al reclamo {reply.about.code}"
+    assert "48,20" in pdf_text(reply.document.read())
+    assert "-48,20 €" in _admin_page(client, billing, f"/admin/billing/invoice/?q={note.number}")
+
+    # e. The pizzeria's default notice, its bill contested: no step offered until the reply.
+    contested = Complaint.objects.get(customer__code="C000100003")
+    worklist = _admin_page(client, billing, "/admin/billing/defaultnotice/oggi/")
+    assert f"bloccata (reclamo {contested.code})" in worklist
+
+    # f. A case waiting for the customer, and an overdue one nobody took.
+    waiting = Complaint.objects.get(status=Complaint.Status.WAITING_CUSTOMER)
+    assert waiting.code in _admin_page(
+        client, supervisor, "/admin/complaints/complaint/?stato=waiting_customer&assegnato=tutti"
+    )
+    overdue = Complaint.objects.get(overdue=True, assignee=None)
+    assert overdue.code in _admin_page(
+        client, supervisor, "/admin/complaints/complaint/?assegnato=nessuno&termine=scaduto"
+    )
+
+    # g. The default reply templates, and a ready paragraph to add to a reply.
+    assert "17 modelli di risposta" in _admin_page(client, supervisor, "/admin/complaints/replytemplate/")
+    assert "Aggiungi a «Le nostre verifiche»" in _admin_page(
+        client, supervisor, f"/admin/complaints/complaint/{waiting.pk}/change/"
+    )
+
+    # h. The price change letter (in Giulia's English) names the price that rises, which gives her the right
+    # to withdraw until the day it says.
+    notice = ConditionChangeNotice.objects.get()
+    assert notice.price_rises == [{"label": "quota fissa gas €/mese", "old": "8.00", "new": "9.50"}]
+    text = pdf_text(Communication.objects.get(template_key="condition_change").document.read())
+    assert "quota fissa gas €/mese: from 8.00 to 9.50" in text
+    assert f"{notice.withdrawal_until:%d/%m/%Y}" in text

@@ -78,6 +78,8 @@ class Command(BaseCommand):
                 )
                 customer.full_clean()
             today = dates.today()
+            # Before the contracts: a price change announced to them is compared with their offer's tariff.
+            billing_demo.seed_tariffs()
             demo_lines = seed_contracts(
                 mario=Customer.objects.get(code="C000100001"),
                 giulia=Customer.objects.get(code="C000100002"),
@@ -96,9 +98,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
 
     def _bills_and_complaints(self, today):
-        """In the order they happened: the bills up to the late reply, the complaints, then the last bill,
-        which deducts the late reply's indemnity as the real invoice run would."""
-        billing_demo.seed_tariffs()
+        """In the order they happened: the bills up to the replies, the complaints and the rectification one
+        reply promised, then the last bill (a billing job), which deducts the late reply's indemnity and the
+        rectification as the real invoice run would; then the payments and what followed the bills left
+        unpaid: an instalment plan, and a default notice whose bill the customer contests."""
         if billing_demo.bills_exist() or complaints_demo.complaints_exist():
             return ["bollette e reclami già presenti"]
         *earlier, last = billing_demo.MONTHS_BACK
@@ -106,8 +109,21 @@ class Command(BaseCommand):
             billing_demo.issue_bills(today=today, months_back=months_back)
         last_bill_on = billing_demo.issue_day(today=today, months_back=last)
         lines = complaints_demo.seed_complaints(today=today, late_reply_on=add_days(last_bill_on, -20))
-        billing_demo.issue_bills(today=today, months_back=last)
-        return billing_demo.settle_bills(today=today) + lines
+        rectified = complaints_demo.promise_rectification(answered_on=add_days(last_bill_on, -6))
+        lines.append(
+            billing_demo.rectify(
+                invoice=rectified.invoice,
+                amount=complaints_demo.RECTIFICATION,
+                complaint_code=rectified.code,
+                on=add_days(last_bill_on, -5),
+            )
+        )
+        lines = billing_demo.run_invoice_job(today=today, months_back=last) + lines
+        lines = billing_demo.settle_bills(today=today) + lines
+        lines.append(billing_demo.instalment_plan(today=today))
+        notice = billing_demo.dispatched_default_notice()
+        lines.append(complaints_demo.contest_notice_bill(notice=notice, contested_on=add_days(today, -6)))
+        return lines
 
     def _user(self, email, first, last, *, staff):
         user, created = User.objects.get_or_create(
